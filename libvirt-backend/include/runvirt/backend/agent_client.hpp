@@ -1,0 +1,65 @@
+// The host end of the agent channel (the VM's virtio-serial port, a unix socket libvirt made).
+// Only the monitor talks to it: the socket accepts one client at a time.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "runvirt/agent/framing.hpp"
+#include "runvirt/agent/protocol.hpp"
+#include "runvirt/unique_fd.hpp"
+
+namespace runvirt::backend {
+
+struct OutputChunk {
+  agent::ProcessId process = 0;
+  agent::Stream stream = agent::Stream::Stdout;
+  std::string bytes;
+};
+
+// What the guest sent that nobody asked for synchronously.
+using AgentEvent = std::variant<agent::Response, agent::ProcessExited, OutputChunk>;
+
+class AgentClient {
+ public:
+  // Connects to the channel socket; the guest need not have booted yet (QEMU keeps the bytes).
+  static AgentClient connect(const std::string& socketPath);
+
+  // Waits for the guest's hello, checks protocol version and architecture, answers it.
+  agent::Hello handshake(double timeoutSeconds);
+
+  // Sends a request and waits for its response; other frames are kept as events.
+  // A response carrying an error becomes an Error thrown with that message.
+  agent::Response call(agent::RequestBody body, double timeoutSeconds);
+
+  // ---- non-blocking use from the monitor's poll loop ----
+  int fd() const { return fd_.get(); }
+  std::uint64_t send(agent::RequestBody body);
+  void sendStdin(agent::ProcessId process, std::string_view bytes);
+  std::size_t pendingOutput() const { return out_.size(); }
+  // Writes what the socket takes now.
+  void flush();
+  // Reads what is available and decodes it into events. Returns false at end of file
+  // (the VM is gone). Throws Error when the guest breaks the protocol.
+  bool readAvailable();
+  std::optional<AgentEvent> nextEvent();
+
+ private:
+  explicit AgentClient(UniqueFd fd) : fd_(std::move(fd)) {}
+  void queueFrame(std::string frame) { out_ += frame; }
+  // Blocks (with a deadline) until a frame is decoded; false on timeout.
+  bool waitForFrames(double deadline);
+  void decodeFrames();
+
+  UniqueFd fd_;
+  std::string out_;
+  agent::FrameDecoder decoder_;
+  std::deque<AgentEvent> events_;
+  std::deque<agent::Hello> hellos_;
+  std::uint64_t nextId_ = 1;
+};
+
+}  // namespace runvirt::backend

@@ -1,0 +1,21 @@
+// The monitor: one host process per container (the pid in --pid-file, a child of whoever ran
+// `create`). It owns the VM's libvirt connection and the agent channel, relays stdio, signals
+// and resizes, serves start/kill/ps over the control socket, and exits with the workload's
+// status (re-raising a fatal signal), which is how a VM looks like a process to Docker.
+#pragma once
+
+#include <string>
+
+namespace runvirt::backend {
+
+struct MonitorOptions {
+  std::string root;
+  std::string id;
+  std::string consoleSocket;
+  std::string configPath;
+  int syncFd = -1;  // `create` waits on this for {"ok":true} or {"error":"..."}
+};
+
+[[noreturn]] void runMonitor(const MonitorOptions& options);
+
+}  // namespace runvirt::backend

@@ -1,0 +1,54 @@
+// The containers under one --root: what each CLI verb does, with runc's semantics and wording.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "runvirt/backend/runtime_config.hpp"
+#include "runvirt/backend/state_store.hpp"
+#include "runvirt/oci/state.hpp"
+
+namespace runvirt::backend {
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle;         // default: the current directory
+  std::string pidFile;        // written last, when the container is created
+  std::string consoleSocket;  // with process.terminal: where the pty master goes
+};
+
+class Runtime {
+ public:
+  // `self` is the runvirt executable the monitor is started from; `globalArgs` are the global
+  // flags to pass it (--log, --log-format, --debug, --config).
+  Runtime(std::string root, std::string configPath, std::vector<std::string> globalArgs);
+
+  // Returns the monitor's pid once the container is created (VM booted, process not started).
+  pid_t create(const CreateOptions& options);
+  void start(const std::string& id);
+  // create + start; unless `detach`, waits for the workload, forwarding signals to it, deletes
+  // the container (unless `keep`) and returns its exit status (128+N when killed by signal N).
+  int run(const CreateOptions& options, bool detach, bool keep);
+  oci::State state(const std::string& id) const;
+  std::vector<oci::State> list() const;
+  void kill(const std::string& id, int signal, bool all);
+  void remove(const std::string& id, bool force);
+  void pause(const std::string& id);
+  void resume(const std::string& id);
+  std::vector<int> processes(const std::string& id);
+
+  const StateStore& store() const { return store_; }
+
+ private:
+  void destroyResources(const ContainerRecord& record);
+  void stopNow(const ContainerRecord& record);
+
+  StateStore store_;
+  std::string configPath_;
+  RuntimeConfig config_;
+  std::vector<std::string> globalArgs_;
+};
+
+}  // namespace runvirt::backend

@@ -1,0 +1,41 @@
+// runvirt's own settings (config.toml): guest kernel, sizing, accelerator, libvirt URI...
+// Precedence: --config flag, $RUNVIRT_CONFIG, /etc/runvirt/config.toml, built-in defaults.
+#pragma once
+
+#include <string>
+
+namespace runvirt::backend {
+
+enum class AcceleratorChoice { Auto, Kvm, Tcg };
+
+struct RuntimeConfig {
+  // [hypervisor]
+  std::string kernel = "/var/lib/runvirt/guest/vmlinux";
+  std::string initrd = "/var/lib/runvirt/guest/initrd.img";
+  std::string qemu = "/usr/bin/qemu-system-x86_64";
+  std::string virtiofsd = "/usr/lib/qemu/virtiofsd";
+  AcceleratorChoice accelerator = AcceleratorChoice::Auto;
+  unsigned defaultVcpus = 1;
+  unsigned defaultMemoryMiB = 512;
+  unsigned memoryOverheadMiB = 128;  // added to a container's memory limit for kernel + agent
+  std::string sharedFs = "virtiofs";
+  std::string kernelParams;  // appended to the built-in guest command line
+  // [runtime]
+  std::string libvirtUri = "qemu:///system";
+  std::string vmDir = "/run/runvirt-vms";  // per-VM sockets, share and console log
+  std::string qemuUser = "libvirt-qemu";   // QEMU runs as this user; guest assets stay root-owned
+  double agentTimeoutSeconds = 60;         // domain start -> agent hello (TCG boots are slow)
+  std::string logLevel = "info";
+
+  std::string source;  // the file these values came from; empty for built-in defaults
+};
+
+inline constexpr const char* kDefaultConfigPath = "/etc/runvirt/config.toml";
+
+// Throws Error naming the file, the key and the line of a bad value.
+RuntimeConfig loadRuntimeConfig(const std::string& flagPath);
+RuntimeConfig parseRuntimeConfig(const std::string& text, const std::string& sourceName);
+
+std::string toString(AcceleratorChoice choice);
+
+}  // namespace runvirt::backend

@@ -1,0 +1,86 @@
+#include "runvirt/backend/vm_session.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "runvirt/backend/accelerator.hpp"
+#include "runvirt/backend/agent_spec.hpp"
+#include "runvirt/backend/files.hpp"
+#include "runvirt/backend/seccomp_compile.hpp"
+#include "runvirt/backend/share.hpp"
+#include "runvirt/backend/vm_config.hpp"
+#include "runvirt/error.hpp"
+#include "runvirt/log.hpp"
+
+namespace runvirt::backend {
+
+namespace {
+
+constexpr double kCreateContainerTimeout = 60;
+
+void requireGuestAsset(const std::string& path, const char* what) {
+  if (access(path.c_str(), R_OK) != 0) {
+    throw Error(std::string("guest ") + what + " " + path +
+                " is missing: install runvirt (`make install`) or set it in config.toml");
+  }
+}
+
+std::string seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", s);
+  return buf;
+}
+
+}  // namespace
+
+VmSession startContainerVm(const VmStartRequest& r) {
+  double t0 = log::monotonicSeconds();
+  VmPaths paths{r.record.vmDir};
+  requireGuestAsset(r.config.kernel, "kernel");
+  requireGuestAsset(r.config.initrd, "initrd");
+  makeDirs(paths.dir, 0700);
+
+  AcceleratorDecision accel = chooseAccelerator(r.config.accelerator, r.config.vmDir);
+  log::debug("accelerator " + accel.reason);
+
+  auto mounts = withContext("prepare the share", [&] {
+    return prepareShare(paths, r.spec, r.record.bundle, r.record.rootfs);
+  });
+  std::string bpf;
+  if (r.spec.linux && r.spec.linux->seccomp) {
+    bpf = withContext("compile seccomp profile", [&] { return compileSeccomp(*r.spec.linux->seccomp); });
+  }
+  agent::ContainerSpec container = toAgentContainer(r.spec, r.record.id, std::move(mounts), bpf);
+  if (r.terminalSize) {
+    container.process.rows = r.terminalSize->rows;
+    container.process.cols = r.terminalSize->cols;
+  }
+
+  VmIdentity identity{r.record.domainName, r.record.id, r.stateRoot, paths};
+  VmConfig vm = planVm(r.spec, r.config, identity, accel.accelerator,
+                       static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)), log::options().debug);
+  double t1 = log::monotonicSeconds();
+
+  VmSession session;
+  session.domainName = vm.name;
+  session.hypervisor = connectLibvirt(r.config.libvirtUri);
+  withContext("start VM", [&] { session.hypervisor->startTransient(buildDomainXml(vm), true); });
+  double t2 = log::monotonicSeconds();
+
+  session.agent = AgentClient::connect(paths.agentSocket());
+  agent::Hello hello = withContext("guest agent", [&] { return session.agent->handshake(r.config.agentTimeoutSeconds); });
+  double t3 = log::monotonicSeconds();
+
+  session.agent->call(agent::CreateContainer{std::move(container)}, kCreateContainerTimeout);
+  double t4 = log::monotonicSeconds();
+
+  log::debug("phases: setup " + seconds(t1 - t0) + " s, domain start " + seconds(t2 - t1) +
+             " s, kernel boot (guest uptime at agent start) " + seconds(hello.uptime) +
+             " s, agent ready " + seconds(t3 - t2) + " s after domain start, container prepared " +
+             seconds(t4 - t3) + " s; " + toString(vm.accelerator) + ", " + std::to_string(vm.vcpus) +
+             " vCPU, " + std::to_string(vm.memoryMiB) + " MiB, guest kernel " + hello.kernel);
+  return session;
+}
+
+}  // namespace runvirt::backend

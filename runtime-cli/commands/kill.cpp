@@ -1,0 +1,32 @@
+#include "commands/commands.hpp"
+#include "options/parse.hpp"
+#include "runvirt/error.hpp"
+#include "runvirt/oci/linux_names.hpp"
+
+namespace runvirt::cli {
+
+int killCommand(const GlobalOptions& global, const Args& args) {
+  KillOptions options = parseKill(args);
+  auto signal = oci::parseSignal(options.signal);
+  if (!signal) throw Error("unknown signal \"" + options.signal + "\"", ErrorKind::InvalidArgument);
+  makeRuntime(global).kill(options.id, *signal, options.all);
+  return 0;
+}
+
+int deleteCommand(const GlobalOptions& global, const Args& args) {
+  DeleteOptions options = parseDelete(args);
+  makeRuntime(global).remove(options.id, options.force);
+  return 0;
+}
+
+int pauseCommand(const GlobalOptions& global, const Args& args) {
+  makeRuntime(global).pause(parseIdOnly("pause", args).id);
+  return 0;
+}
+
+int resumeCommand(const GlobalOptions& global, const Args& args) {
+  makeRuntime(global).resume(parseIdOnly("resume", args).id);
+  return 0;
+}
+
+}  // namespace runvirt::cli

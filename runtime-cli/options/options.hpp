@@ -1,0 +1,76 @@
+// Plain option structs, one per command, filled by parse.cpp. No behaviour here.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace runvirt::cli {
+
+// runc's global flags, accepted before the verb (Docker puts runtimeArgs there too).
+struct GlobalOptions {
+  std::string root = "/run/runvirt";
+  std::string log;
+  std::string logFormat = "text";
+  bool debug = false;
+  bool systemdCgroup = false;  // accepted, ignored: the VM's cgroup is libvirt's
+  std::string rootless;        // accepted, ignored
+  std::string criu;            // accepted, ignored
+  std::string config;          // runvirt's config.toml (not a runc flag)
+  bool version = false;
+  bool help = false;
+};
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle = ".";
+  std::string pidFile;
+  std::string consoleSocket;
+  bool noPivot = false;       // accepted, ignored: the guest always pivots
+  bool noNewKeyring = false;  // accepted, ignored
+  unsigned preserveFds = 0;   // accepted; extra fds cannot cross into a VM
+};
+
+struct RunOptions {
+  CreateOptions create;
+  bool detach = false;
+  bool keep = false;
+};
+
+struct IdOptions {
+  std::string id;
+};
+
+struct KillOptions {
+  std::string id;
+  std::string signal = "SIGTERM";
+  bool all = false;
+};
+
+struct DeleteOptions {
+  std::string id;
+  bool force = false;
+};
+
+struct ListOptions {
+  std::string format = "table";
+  bool quiet = false;
+};
+
+struct PsOptions {
+  std::string id;
+  std::string format = "table";
+};
+
+struct SpecOptions {
+  std::string bundle = ".";
+  bool rootless = false;
+};
+
+// The hidden `monitor` verb `create` starts (like runc's `init`).
+struct MonitorCommandOptions {
+  std::string id;
+  std::string consoleSocket;
+  int syncFd = -1;
+};
+
+}  // namespace runvirt::cli

@@ -1,0 +1,204 @@
+#include "options/parse.hpp"
+
+#include <boost/program_options.hpp>
+
+#include "runvirt/error.hpp"
+
+namespace runvirt::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+// Go's flag package allows -flag as well as --flag; it never guesses abbreviations.
+constexpr int kStyle = (po::command_line_style::unix_style ^ po::command_line_style::allow_guessing) |
+                       po::command_line_style::allow_long_disguise;
+
+struct Parsed {
+  po::variables_map values;
+  std::vector<std::string> positionals;
+};
+
+Parsed parse(const std::vector<std::string>& args, const po::options_description& description) {
+  po::options_description all(description);
+  all.add_options()("positional", po::value<std::vector<std::string>>());
+  po::positional_options_description positional;
+  positional.add("positional", -1);
+  Parsed out;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positional).style(kStyle).run(), out.values);
+    po::notify(out.values);
+  } catch (const po::unknown_option& e) {
+    throw Error("flag provided but not defined: " + e.get_option_name(), ErrorKind::InvalidArgument);
+  } catch (const po::error& e) {
+    throw Error(e.what(), ErrorKind::InvalidArgument);
+  }
+  if (out.values.count("positional")) out.positionals = out.values["positional"].as<std::vector<std::string>>();
+  return out;
+}
+
+void requireArgs(const std::string& verb, const Parsed& parsed, std::size_t min, std::size_t max) {
+  std::size_t n = parsed.positionals.size();
+  if (min == max && n != min) {
+    throw Error("\"" + verb + "\" requires exactly " + std::to_string(min) + " argument(s)", ErrorKind::InvalidArgument);
+  }
+  if (n < min) {
+    throw Error("\"" + verb + "\" requires a minimum of " + std::to_string(min) + " argument(s)",
+                ErrorKind::InvalidArgument);
+  }
+  if (n > max) {
+    throw Error("\"" + verb + "\" requires a maximum of " + std::to_string(max) + " argument(s)",
+                ErrorKind::InvalidArgument);
+  }
+}
+
+// A bool flag that also takes Go's --flag=true|false.
+po::typed_value<bool>* flag(bool* target) { return po::value<bool>(target)->implicit_value(true)->zero_tokens(); }
+
+po::options_description globalDescription(GlobalOptions& g) {
+  po::options_description d;
+  d.add_options()
+      ("root", po::value(&g.root))
+      ("log", po::value(&g.log))
+      ("log-format", po::value(&g.logFormat))
+      ("debug", flag(&g.debug))
+      ("systemd-cgroup", flag(&g.systemdCgroup))
+      ("rootless", po::value(&g.rootless))
+      ("criu", po::value(&g.criu))
+      ("config", po::value(&g.config))
+      ("version,v", flag(&g.version))
+      ("help,h", flag(&g.help));
+  return d;
+}
+
+po::options_description createDescription(CreateOptions& o) {
+  po::options_description d;
+  d.add_options()
+      ("bundle,b", po::value(&o.bundle))
+      ("pid-file", po::value(&o.pidFile))
+      ("console-socket", po::value(&o.consoleSocket))
+      ("no-pivot", flag(&o.noPivot))
+      ("no-new-keyring", flag(&o.noNewKeyring))
+      ("preserve-fds", po::value(&o.preserveFds));
+  return d;
+}
+
+// Index of the verb: the first argument that is neither a global flag nor a flag's value.
+std::size_t findVerb(const std::vector<std::string>& argv, const po::options_description& globals) {
+  for (std::size_t i = 1; i < argv.size(); ++i) {
+    const std::string& arg = argv[i];
+    if (arg.size() < 2 || arg[0] != '-') return i;
+    if (arg.find('=') != std::string::npos) continue;
+    std::string name = arg.substr(arg[1] == '-' ? 2 : 1);
+    const po::option_description* option = globals.find_nothrow(name, false);
+    if (option && option->semantic()->min_tokens() > 0) {
+      ++i;  // skip the flag's value
+    }
+  }
+  return argv.size();
+}
+
+}  // namespace
+
+CommandLine parseCommandLine(const std::vector<std::string>& argv) {
+  CommandLine out;
+  po::options_description globals = globalDescription(out.global);
+  std::size_t verb = findVerb(argv, globals);
+  std::vector<std::string> globalArgs(argv.begin() + 1, argv.begin() + static_cast<long>(verb));
+  parse(globalArgs, globals);
+  if (out.global.logFormat != "text" && out.global.logFormat != "json") {
+    throw Error("unknown log-format \"" + out.global.logFormat + "\"", ErrorKind::InvalidArgument);
+  }
+  if (verb < argv.size()) {
+    out.verb = argv[verb];
+    out.args.assign(argv.begin() + static_cast<long>(verb) + 1, argv.end());
+  }
+  return out;
+}
+
+CreateOptions parseCreate(const std::vector<std::string>& args) {
+  CreateOptions o;
+  Parsed p = parse(args, createDescription(o));
+  requireArgs("create", p, 1, 1);
+  o.id = p.positionals[0];
+  return o;
+}
+
+RunOptions parseRun(const std::vector<std::string>& args) {
+  RunOptions o;
+  po::options_description d = createDescription(o.create);
+  d.add_options()("detach,d", flag(&o.detach))("keep", flag(&o.keep));
+  Parsed p = parse(args, d);
+  requireArgs("run", p, 1, 1);
+  o.create.id = p.positionals[0];
+  return o;
+}
+
+IdOptions parseIdOnly(const std::string& verb, const std::vector<std::string>& args) {
+  Parsed p = parse(args, po::options_description());
+  requireArgs(verb, p, 1, 1);
+  return {p.positionals[0]};
+}
+
+KillOptions parseKill(const std::vector<std::string>& args) {
+  KillOptions o;
+  po::options_description d;
+  d.add_options()("all,a", flag(&o.all));
+  Parsed p = parse(args, d);
+  requireArgs("kill", p, 1, 2);
+  o.id = p.positionals[0];
+  if (p.positionals.size() == 2) o.signal = p.positionals[1];
+  return o;
+}
+
+DeleteOptions parseDelete(const std::vector<std::string>& args) {
+  DeleteOptions o;
+  po::options_description d;
+  d.add_options()("force,f", flag(&o.force));
+  Parsed p = parse(args, d);
+  requireArgs("delete", p, 1, 1);
+  o.id = p.positionals[0];
+  return o;
+}
+
+ListOptions parseList(const std::vector<std::string>& args) {
+  ListOptions o;
+  po::options_description d;
+  d.add_options()("format,f", po::value(&o.format))("quiet,q", flag(&o.quiet));
+  Parsed p = parse(args, d);
+  requireArgs("list", p, 0, 0);
+  if (o.format != "table" && o.format != "json") throw Error("invalid format option", ErrorKind::InvalidArgument);
+  return o;
+}
+
+PsOptions parsePs(const std::vector<std::string>& args) {
+  PsOptions o;
+  po::options_description d;
+  d.add_options()("format,f", po::value(&o.format));
+  Parsed p = parse(args, d);
+  // runc ps accepts ps(1) options after the id; runvirt lists pids only.
+  requireArgs("ps", p, 1, 1);
+  o.id = p.positionals[0];
+  return o;
+}
+
+SpecOptions parseSpecCommand(const std::vector<std::string>& args) {
+  SpecOptions o;
+  po::options_description d;
+  d.add_options()("bundle,b", po::value(&o.bundle))("rootless", flag(&o.rootless));
+  Parsed p = parse(args, d);
+  requireArgs("spec", p, 0, 0);
+  return o;
+}
+
+MonitorCommandOptions parseMonitor(const std::vector<std::string>& args) {
+  MonitorCommandOptions o;
+  po::options_description d;
+  d.add_options()("id", po::value(&o.id)->required())("console-socket", po::value(&o.consoleSocket))(
+      "sync-fd", po::value(&o.syncFd)->required());
+  Parsed p = parse(args, d);
+  requireArgs("monitor", p, 0, 0);
+  return o;
+}
+
+}  // namespace runvirt::cli
