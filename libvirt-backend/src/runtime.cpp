@@ -73,11 +73,13 @@ void waitUntilDead(const ContainerRecord& record, double seconds) {
 
 }  // namespace
 
-Runtime::Runtime(std::string root, std::string configPath, std::vector<std::string> globalArgs)
+Runtime::Runtime(std::string root, std::string configPath, std::vector<std::string> globalArgs,
+                 HypervisorFactory connect)
     : store_(std::move(root)),
       configPath_(std::move(configPath)),
       config_(loadRuntimeConfig(configPath_)),
-      globalArgs_(std::move(globalArgs)) {}
+      globalArgs_(std::move(globalArgs)),
+      connect_(std::move(connect)) {}
 
 pid_t Runtime::create(const CreateOptions& o) {
   oci::validateContainerId(o.id);
@@ -192,7 +194,7 @@ void Runtime::kill(const std::string& id, int signal, bool all) {
 }
 
 void Runtime::stopNow(const ContainerRecord& record) {
-  connectLibvirt(config_.libvirtUri)->destroy(record.domainName);
+  connect_(config_.libvirtUri)->destroy(record.domainName);
   waitUntilDead(record, kMonitorExitWait);
   if (isSameProcessAlive(record.monitorPid, record.monitorStartTime)) ::kill(record.monitorPid, SIGKILL);
 }
@@ -224,7 +226,7 @@ void Runtime::destroyResources(const ContainerRecord& record) {
     }
   };
   if (!record.domainName.empty()) {
-    attempt("destroy VM", [&] { connectLibvirt(config_.libvirtUri)->destroy(record.domainName); });
+    attempt("destroy VM", [&] { connect_(config_.libvirtUri)->destroy(record.domainName); });
   }
   if (!record.vmDir.empty()) {
     VmPaths paths{record.vmDir};
@@ -239,7 +241,7 @@ void Runtime::pause(const std::string& id) {
   StateLock lock = store_.lock(id);
   ContainerRecord record = store_.load(id);
   if (record.effectiveStatus() != oci::Status::Running) throw Error("container not running", ErrorKind::NotRunning);
-  connectLibvirt(config_.libvirtUri)->suspend(record.domainName);
+  connect_(config_.libvirtUri)->suspend(record.domainName);
   record.status = oci::Status::Paused;
   store_.save(record);
 }
@@ -248,7 +250,7 @@ void Runtime::resume(const std::string& id) {
   StateLock lock = store_.lock(id);
   ContainerRecord record = store_.load(id);
   if (record.effectiveStatus() != oci::Status::Paused) throw Error("container not paused");
-  connectLibvirt(config_.libvirtUri)->resume(record.domainName);
+  connect_(config_.libvirtUri)->resume(record.domainName);
   record.status = oci::Status::Running;
   store_.save(record);
 }

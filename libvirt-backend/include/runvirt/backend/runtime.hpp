@@ -3,9 +3,12 @@
 
 #include <sys/types.h>
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "runvirt/backend/hypervisor.hpp"
 #include "runvirt/backend/runtime_config.hpp"
 #include "runvirt/backend/state_store.hpp"
 #include "runvirt/oci/state.hpp"
@@ -19,11 +22,14 @@ struct CreateOptions {
   std::string consoleSocket;  // with process.terminal: where the pty master goes
 };
 
+// Opens a hypervisor connection (libvirt in production, a fake in unit tests).
+using HypervisorFactory = std::function<std::unique_ptr<Hypervisor>(const std::string& uri)>;
+
 class Runtime {
  public:
-  // `self` is the runvirt executable the monitor is started from; `globalArgs` are the global
-  // flags to pass it (--log, --log-format, --debug, --config).
-  Runtime(std::string root, std::string configPath, std::vector<std::string> globalArgs);
+  // `globalArgs` are the global flags a monitor inherits (--log, --log-format, --debug, --config).
+  Runtime(std::string root, std::string configPath, std::vector<std::string> globalArgs,
+          HypervisorFactory connect = connectLibvirt);
 
   // Returns the monitor's pid once the container is created (VM booted, process not started).
   pid_t create(const CreateOptions& options);
@@ -49,6 +55,7 @@ class Runtime {
   std::string configPath_;
   RuntimeConfig config_;
   std::vector<std::string> globalArgs_;
+  HypervisorFactory connect_;
 };
 
 }  // namespace runvirt::backend
