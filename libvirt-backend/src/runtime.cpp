@@ -218,12 +218,16 @@ void Runtime::remove(const std::string& id, bool force) {
 
 void Runtime::destroyResources(const ContainerRecord& record) {
   std::string errors;
+  std::string timings;
   auto attempt = [&](const char* what, auto&& step) {
+    double t0 = log::monotonicSeconds();
     try {
       step();
     } catch (const Error& e) {
       errors += std::string(errors.empty() ? "" : "; ") + what + ": " + e.message();
     }
+    timings += std::string(timings.empty() ? "" : ", ") + what + " " +
+               std::to_string(log::monotonicSeconds() - t0).substr(0, 5) + " s";
   };
   if (!record.domainName.empty()) {
     attempt("destroy VM", [&] { connect_(config_.libvirtUri)->destroy(record.domainName); });
@@ -234,6 +238,7 @@ void Runtime::destroyResources(const ContainerRecord& record) {
     attempt("remove VM directory", [&] { removeTree(paths.dir); });
   }
   attempt("remove state", [&] { store_.remove(record.id); });
+  log::debug("phase teardown: " + timings);
   if (!errors.empty()) throw Error(errors);
 }
 

@@ -7,9 +7,11 @@ namespace runvirt::cli {
 
 int killCommand(const GlobalOptions& global, const Args& args) {
   KillOptions options = parseKill(args);
+  backend::Runtime runtime = makeRuntime(global);
+  runtime.state(options.id);  // like runc: an unknown container is reported before a bad signal
   auto signal = oci::parseSignal(options.signal);
   if (!signal) throw Error("unknown signal \"" + options.signal + "\"", ErrorKind::InvalidArgument);
-  makeRuntime(global).kill(options.id, *signal, options.all);
+  runtime.kill(options.id, *signal, options.all);
   return 0;
 }
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The README's demo: a busybox bundle run by runvirt in its own VM, showing the guest kernel
+# next to the host's.
+set -euo pipefail
+runvirt=${RUNVIRT:-runvirt}
+bundle=$(mktemp -d /tmp/runvirt-demo.XXXXXX)
+trap 'rm -rf "$bundle"' EXIT
+bash "$(dirname "$0")/make-busybox-rootfs.sh" "$bundle/rootfs"
+cat > "$bundle/config.json" <<'JSON'
+{
+  "ociVersion": "1.0.2-dev",
+  "process": {
+    "terminal": false,
+    "user": {"uid": 0, "gid": 0},
+    "args": ["sh", "-c", "echo \"guest kernel: $(uname -r) ($(uname -m), $(nproc) vCPU, $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo) MiB)\"; echo \"hostname:     $(hostname)\""],
+    "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+    "cwd": "/"
+  },
+  "root": {"path": "rootfs", "readonly": true},
+  "hostname": "runvirt-demo",
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+    {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
+  ],
+  "linux": {"namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]}
+}
+JSON
+echo "host kernel:  $(uname -r)"
+start=$(date +%s.%N)
+"$runvirt" run --bundle "$bundle" "runvirt-demo-$$"
+end=$(date +%s.%N)
+echo "runvirt run took $(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f", b - a}') s (accelerator: see \`runvirt --debug\`)"

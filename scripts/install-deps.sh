@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every package runvirt needs to build, run and test, with apt. Idempotent: a
+# machine that has them all is left alone (no apt-get update).
+set -euo pipefail
+
+build=(g++ make pkg-config libvirt-dev nlohmann-json3-dev libboost-dev libboost-program-options-dev
+       libseccomp-dev libgtest-dev libtomlplusplus-dev)
+# libvirt + QEMU (TCG or KVM), virtiofsd (in qemu-system-common), the default guest kernel.
+run=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 linux-image-cloud-amd64
+     tini iproute2 procps)
+guest_image=(cpio kmod lz4 binutils)
+tests=(busybox-static util-linux)
+
+packages=("${build[@]}" "${run[@]}" "${guest_image[@]}" "${tests[@]}")
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+if [[ $EUID -ne 0 ]]; then
+  echo "install-deps: missing ${missing[*]}; run as root" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Starts virtlogd and libvirtd when they are not running (there is no systemd here) and waits
+# until libvirt answers. libvirtd runs under `tini -s`, a subreaper that reaps QEMU as soon as it
+# exits; otherwise a slow PID 1 can delay every domain destroy (DESIGN.md §9).
+set -euo pipefail
+
+uri=qemu:///system
+log_dir=/var/log/runvirt
+mkdir -p "$log_dir"
+
+if ! pgrep -x virtlogd >/dev/null; then
+  virtlogd -d
+fi
+if ! virsh -c "$uri" version >/dev/null 2>&1; then
+  if ! pgrep -x libvirtd >/dev/null; then
+    setsid tini -s -- libvirtd </dev/null >>"$log_dir/libvirtd.log" 2>&1 &
+  fi
+  for _ in $(seq 1 150); do
+    virsh -c "$uri" version >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+fi
+if ! virsh -c "$uri" version >/dev/null 2>&1; then
+  echo "start-daemons: libvirtd does not answer at $uri (see $log_dir/libvirtd.log)" >&2
+  exit 1
+fi
+echo "start-daemons: libvirtd is up ($uri)"
