@@ -76,7 +76,8 @@ $(RUNVIRT): $(call obj,runtime-cli/main.cpp) $(LIBCLI) $(LIBBACKEND) $(LIBPROTO)
 $(AGENT): $(call obj,$(AGENT_SRC)) $(LIBPROTO) $(LIBOCI)
 	$(CXX) $(CXXFLAGS) -static -o $@ $^
 
-$(UNIT): $(call obj,$(UNIT_SRC)) $(LIBCLI) $(LIBBACKEND) $(LIBPROTO) $(LIBOCI) $(filter-out $(B)/obj/guest/agent/main.o,$(call obj,$(AGENT_SRC)))
+# Objects before archives: the agent's objects need symbols from libagentproto and liboci.
+$(UNIT): $(call obj,$(UNIT_SRC)) $(filter-out $(B)/obj/guest/agent/main.o,$(call obj,$(AGENT_SRC))) $(LIBCLI) $(LIBBACKEND) $(LIBPROTO) $(LIBOCI)
 	$(CXX) $(CXXFLAGS) -o $@ $^ $(HOST_LIBS) -lgtest -lgtest_main -pthread
 
 # Integration tests only drive the runvirt binary: they link no runvirt library.
@@ -94,8 +95,10 @@ deps:
 daemons:
 	bash scripts/start-daemons.sh
 
-unit: $(UNIT)
+unit: $(UNIT) $(AGENT)
 	$(UNIT)
+	@# The agent is PID 1 of an initramfs without libc: it must stay fully static.
+	@if readelf -l $(AGENT) | grep -q INTERP; then echo "$(AGENT) is not static" >&2; exit 1; fi
 
 golden: $(UNIT)
 	UPDATE_GOLDEN=1 $(UNIT) --gtest_filter='*Golden*'

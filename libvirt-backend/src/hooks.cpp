@@ -1,8 +1,12 @@
 #include "runvirt/backend/hooks.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <optional>
 
 #include "runvirt/backend/subprocess.hpp"
 #include "runvirt/error.hpp"
@@ -14,6 +18,47 @@ namespace runvirt::backend {
 namespace {
 
 constexpr std::size_t kMaxHookOutput = 64 << 10;
+
+using Clock = std::chrono::steady_clock;
+
+// Writes the state to the hook's stdin. A hook that exits without reading it must not kill
+// runvirt with SIGPIPE (runc's hooks get EPIPE there too): block the signal for this write and
+// consume the one it raised.
+void writeState(int fd, const std::string& stateJson) {
+  sigset_t sigpipe, old;
+  sigemptyset(&sigpipe);
+  sigaddset(&sigpipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &sigpipe, &old);
+  ssize_t written = write(fd, stateJson.data(), stateJson.size());
+  if (written != static_cast<ssize_t>(stateJson.size())) {  // EPIPE, or cut short by the hook's exit
+    timespec noWait{};
+    sigtimedwait(&sigpipe, nullptr, &noWait);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+// Reads the hook's output until it closes it. False when `deadline` passed first: a hook that
+// hangs keeps its stdout open, so waiting for end of file alone would never time out.
+bool readOutput(int fd, std::optional<Clock::time_point> deadline, std::string& output) {
+  char buf[4096];
+  for (;;) {
+    int waitMs = -1;
+    if (deadline) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now()).count();
+      if (left <= 0) return false;
+      waitMs = static_cast<int>(left);
+    }
+    pollfd p{fd, POLLIN, 0};
+    int rc = poll(&p, 1, waitMs);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0) throwErrno("poll hook output");
+    if (rc == 0) return false;
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return true;
+    if (output.size() < kMaxHookOutput) output.append(buf, static_cast<std::size_t>(n));
+  }
+}
 
 void runHook(const oci::Hook& hook, const std::string& stateJson) {
   int in[2], out[2];
@@ -27,15 +72,18 @@ void runHook(const oci::Hook& hook, const std::string& stateJson) {
   pid_t pid = spawn(options);
   inRead.reset();
   outWrite.reset();
-  // The state fits in the pipe buffer; a hook that never reads stdin cannot block us.
-  [[maybe_unused]] ssize_t written = write(inWrite.get(), stateJson.data(), stateJson.size());
+  // A state that fits in the pipe buffer cannot block us; a larger one (huge annotations)
+  // waits until the hook reads it or exits.
+  writeState(inWrite.get(), stateJson);
   inWrite.reset();
+  std::optional<Clock::time_point> deadline;
+  if (hook.timeout) deadline = Clock::now() + std::chrono::seconds(*hook.timeout);
   std::string output;
-  char buf[4096];
-  for (ssize_t n; (n = read(outRead.get(), buf, sizeof buf)) > 0;) {
-    if (output.size() < kMaxHookOutput) output.append(buf, static_cast<std::size_t>(n));
+  std::optional<int> status;
+  if (readOutput(outRead.get(), deadline, output)) {
+    double left = deadline ? std::chrono::duration<double>(*deadline - Clock::now()).count() : -1.0;
+    status = waitWithTimeout(pid, deadline ? std::max(left, 0.0) : -1.0);
   }
-  auto status = waitWithTimeout(pid, hook.timeout ? *hook.timeout : -1.0);
   if (!status) {
     kill(pid, SIGKILL);
     waitWithTimeout(pid, -1);
@@ -73,7 +121,7 @@ nlohmann::json hooksToJson(const oci::Hooks& hooks) {
     for (const auto& h : items) {
       nlohmann::json j = {{"path", h.path}};
       if (!h.args.empty()) j["args"] = h.args;
-      if (!h.env.empty()) j["env"] = h.env;
+      if (h.env) j["env"] = *h.env;
       if (h.timeout) j["timeout"] = *h.timeout;
       out.push_back(j);
     }

@@ -65,7 +65,10 @@ void addRule(void* ctx, std::uint32_t act, int syscall, const std::vector<oci::S
     cmps.push_back(SCMP_CMP64(a.index, compareOp(a.op), a.value, a.valueTwo));
   }
   auto add = [&](const scmp_arg_cmp* first, unsigned count) {
-    int rc = seccomp_rule_add_exact_array(ctx, act, syscall, count, first);
+    // Not the _exact variant: with several architectures (Docker's profile lists x86_64, x86
+    // and x32) an exact rule fails with EOPNOTSUPP; libseccomp must adapt it per architecture,
+    // as runc lets it.
+    int rc = seccomp_rule_add_array(ctx, act, syscall, count, first);
     // -EACCES/-EEXIST: the rule equals the default action or an existing rule; harmless.
     if (rc < 0 && rc != -EACCES && rc != -EEXIST) {
       throw Error("seccomp: add rule for " + quote(name) + " failed (errno " + std::to_string(-rc) + ")");

@@ -31,14 +31,20 @@ std::vector<char*> cStrings(const std::vector<std::string>& strings) {
   sigprocmask(SIG_SETMASK, &none, nullptr);
   // Move sources out of the way first so a mapping cannot clobber another's source.
   int moved[64];
+  bool target[64] = {};
   int maxTarget = 2;
   std::size_t count = o.fds.size() < 64 ? o.fds.size() : 64;
   for (std::size_t i = 0; i < count; ++i) moved[i] = fcntl(o.fds[i].second, F_DUPFD_CLOEXEC, 100);
   for (std::size_t i = 0; i < count; ++i) {
     dup2(moved[i], o.fds[i].first);
+    if (o.fds[i].first < 64) target[o.fds[i].first] = true;
     if (o.fds[i].first > maxTarget) maxTarget = o.fds[i].first;
   }
   int keepError = fcntl(errorPipe, F_DUPFD_CLOEXEC, maxTarget + 1);
+  // Only fds 0-2 and the mapped fds survive, whatever gaps the mapping leaves.
+  for (int fd = 3; fd <= maxTarget; ++fd) {
+    if (!target[fd]) close(fd);
+  }
   syscall(SYS_close_range, maxTarget + 1, keepError - 1, 0);
   syscall(SYS_close_range, keepError + 1, ~0U, 0);
   execve(o.path.c_str(), argv, envp);

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <utility>
 
@@ -73,7 +74,10 @@ std::optional<int> rlimitNumber(std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<int> parseSignal(std::string_view text) {
+std::optional<int> parseSignal(std::string_view original) {
+  std::string upper(original);
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string_view text = upper;
   if (auto number = parseInt(text)) {
     if (*number > 0 && *number <= SIGRTMAX) return number;
     return std::nullopt;

@@ -19,7 +19,35 @@ struct Parsed {
   std::vector<std::string> positionals;
 };
 
-Parsed parse(const std::vector<std::string>& args, const po::options_description& description) {
+// Go's `--flag=true|false` for bool flags: Boost takes a bool flag only bare, so rewrite
+// `--debug=true` to `--debug` and drop `--debug=false` before it parses.
+std::vector<std::string> normalizeBoolFlags(const std::vector<std::string>& args,
+                                            const po::options_description& description) {
+  std::vector<std::string> out;
+  for (const auto& arg : args) {
+    auto eq = arg.find('=');
+    if (arg.size() < 2 || arg[0] != '-' || eq == std::string::npos) {
+      out.push_back(arg);
+      continue;
+    }
+    std::string name = arg.substr(arg[1] == '-' ? 2 : 1, eq - (arg[1] == '-' ? 2 : 1));
+    const po::option_description* option = description.find_nothrow(name, false);
+    if (!option || option->semantic()->max_tokens() != 0) {
+      out.push_back(arg);
+      continue;
+    }
+    std::string value = arg.substr(eq + 1);
+    if (value == "true" || value == "1") {
+      out.push_back("--" + name);
+    } else if (value != "false" && value != "0") {
+      throw Error("invalid boolean value \"" + value + "\" for -" + name, ErrorKind::InvalidArgument);
+    }
+  }
+  return out;
+}
+
+Parsed parse(const std::vector<std::string>& rawArgs, const po::options_description& description) {
+  std::vector<std::string> args = normalizeBoolFlags(rawArgs, description);
   po::options_description all(description);
   all.add_options()("positional", po::value<std::vector<std::string>>());
   po::positional_options_description positional;

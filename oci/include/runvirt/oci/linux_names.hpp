@@ -15,7 +15,7 @@ const std::vector<std::string>& capabilityNames();
 // "RLIMIT_NOFILE" -> 7. Unknown names -> nullopt.
 std::optional<int> rlimitNumber(std::string_view name);
 
-// "KILL", "SIGKILL", "9" -> 9 (runc's `kill` accepts all three). Unknown -> nullopt.
+// "KILL", "SIGKILL", "kill", "9" -> 9 (runc's `kill` accepts all of them). Unknown -> nullopt.
 std::optional<int> parseSignal(std::string_view text);
 // 9 -> "SIGKILL"; unknown numbers -> "SIG<n>".
 std::string signalName(int signal);

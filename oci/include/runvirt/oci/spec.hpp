@@ -65,7 +65,7 @@ struct Mount {
 struct Hook {
   std::string path;
   std::vector<std::string> args;
-  std::vector<std::string> env;
+  std::optional<std::vector<std::string>> env;  // absent: the runtime's environment (as runc)
   std::optional<int> timeout;  // seconds
 };
 

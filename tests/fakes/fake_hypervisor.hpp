@@ -1,0 +1,58 @@
+// A recording Hypervisor for unit tests: no libvirt. Every connection a Runtime opens through
+// factory() forwards to the same fake, which records each call and can fail the Nth one.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "runvirt/backend/hypervisor.hpp"
+#include "runvirt/backend/runtime.hpp"
+
+namespace runvirt::test {
+
+class FakeHypervisor : public backend::Hypervisor {
+ public:
+  // A factory for backend::Runtime; the fake must outlive the runtime.
+  backend::HypervisorFactory factory();
+
+  // Domains the fake knows about, as if libvirt had them.
+  void addDomain(const std::string& name, backend::DomainState state = backend::DomainState::Running);
+  bool hasDomain(const std::string& name) const { return domains_.count(name) > 0; }
+  backend::DomainState domainState(const std::string& name) const { return domains_.at(name); }
+
+  // The `n`th call (1-based, counting every method) throws Error(message).
+  void failCall(std::size_t n, std::string message = "fake hypervisor failure");
+
+  // Runs after destroy() of an existing domain (e.g. to kill a monitor that would exit then).
+  std::function<void(const std::string& name)> onDestroy;
+
+  // "destroy runvirt-1", "suspend runvirt-1", ... in call order.
+  const std::vector<std::string>& calls() const { return calls_; }
+  const std::vector<std::string>& connectedUris() const { return uris_; }
+  // The XML of every startTransient call.
+  const std::vector<std::string>& startedXml() const { return startedXml_; }
+
+  void startTransient(const std::string& xml, bool tiedToConnection) override;
+  bool destroy(const std::string& name) override;
+  bool exists(const std::string& name) override;
+  backend::DomainState state(const std::string& name) override;
+  void suspend(const std::string& name) override;
+  void resume(const std::string& name) override;
+  std::string versions() override;
+
+ private:
+  void record(const std::string& call);
+  void requireDomain(const std::string& name) const;
+
+  std::map<std::string, backend::DomainState> domains_;
+  std::vector<std::string> calls_;
+  std::vector<std::string> uris_;
+  std::vector<std::string> startedXml_;
+  std::map<std::size_t, std::string> failures_;
+};
+
+}  // namespace runvirt::test
