@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,17 +50,27 @@ Result runCommand(const std::vector<std::string>& argv, const std::string& input
   close(in[0]);
   close(out[1]);
   close(err[1]);
+  signal(SIGPIPE, SIG_IGN);
+  // Wait for the command to exit, not for end of file: after `create`, the container's
+  // monitor keeps the command's stdout and stderr (they are the container's), as with runc.
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  fcntl(out[0], F_SETFL, O_NONBLOCK);
+  fcntl(err[0], F_SETFL, O_NONBLOCK);
   Result result;
   std::size_t written = 0;
-  if (input.empty()) close(in[1]);
-  int openOut = out[0], openErr = err[0], openIn = input.empty() ? -1 : in[1];
-  signal(SIGPIPE, SIG_IGN);
+  int openIn = in[1];
+  if (input.empty()) {
+    close(openIn);
+    openIn = -1;
+  }
+  auto drain = [&](int fd, std::string& into) {
+    char buf[65536];
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) into.append(buf, static_cast<std::size_t>(n));
+  };
   double deadline = now() + timeoutSeconds;
-  bool timedOut = false;
-  while (openOut >= 0 || openErr >= 0) {
-    std::vector<pollfd> fds;
-    if (openOut >= 0) fds.push_back({openOut, POLLIN, 0});
-    if (openErr >= 0) fds.push_back({openErr, POLLIN, 0});
+  bool exited = false, timedOut = false;
+  while (!exited) {
+    std::vector<pollfd> fds = {{pidfd, POLLIN, 0}, {out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
     if (openIn >= 0) fds.push_back({openIn, POLLOUT, 0});
     int ms = static_cast<int>((deadline - now()) * 1000);
     if (ms <= 0) {
@@ -67,33 +78,27 @@ Result runCommand(const std::vector<std::string>& argv, const std::string& input
       break;
     }
     if (poll(fds.data(), fds.size(), ms) < 0) continue;
-    for (const auto& p : fds) {
-      if (!p.revents) continue;
-      if (p.fd == openIn) {
-        ssize_t n = write(openIn, input.data() + written, input.size() - written);
-        if (n > 0) written += static_cast<std::size_t>(n);
-        if (n < 0 || written == input.size()) {
-          close(openIn);
-          openIn = -1;
-        }
-        continue;
+    drain(out[0], result.out);
+    drain(err[0], result.err);
+    if (openIn >= 0 && fds.back().revents) {
+      ssize_t n = write(openIn, input.data() + written, input.size() - written);
+      if (n > 0) written += static_cast<std::size_t>(n);
+      if (n < 0 || written == input.size()) {
+        close(openIn);
+        openIn = -1;
       }
-      char buf[65536];
-      ssize_t n = read(p.fd, buf, sizeof buf);
-      if (n <= 0) {
-        close(p.fd);
-        (p.fd == openOut ? openOut : openErr) = -1;
-        continue;
-      }
-      (p.fd == openOut ? result.out : result.err).append(buf, static_cast<std::size_t>(n));
     }
+    exited = fds[0].revents != 0;
   }
   if (openIn >= 0) close(openIn);
   if (timedOut) kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
-  if (openOut >= 0) close(openOut);
-  if (openErr >= 0) close(openErr);
+  drain(out[0], result.out);
+  drain(err[0], result.err);
+  close(out[0]);
+  close(err[0]);
+  close(pidfd);
   result.status = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
   if (timedOut) ADD_FAILURE() << "timed out after " << timeoutSeconds << " s: " << argv[0] << " " << argv.back();
   return result;
