@@ -28,6 +28,7 @@ cat > "$bundle/config.json" <<'JSON'
 JSON
 echo "host kernel:  $(uname -r)"
 start=$(date +%s.%N)
-"$runvirt" run --bundle "$bundle" "runvirt-demo-$$"
+"$runvirt" --debug --log "$bundle/runvirt.log" run --bundle "$bundle" "runvirt-demo-$$"
 end=$(date +%s.%N)
-echo "runvirt run took $(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f", b - a}') s (accelerator: see \`runvirt --debug\`)"
+echo "runvirt run took $(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f", b - a}') s; from its debug log:"
+sed -n 's/.*msg="\(accelerator [^"]*\|phase[^"]*\)".*/  \1/p' "$bundle/runvirt.log"
