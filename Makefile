@@ -119,14 +119,14 @@ uninstall:
 # The two set-up commands of the README.
 demo:
 	bash scripts/install-deps.sh
-	$(MAKE) build
+	$(MAKE) -j$$(nproc) build
 	$(MAKE) install
 	bash scripts/start-daemons.sh
 	bash scripts/demo.sh
 
 check:
 	bash scripts/install-deps.sh
-	$(MAKE) build
+	$(MAKE) -j$$(nproc) build
 	$(MAKE) install
 	$(MAKE) unit
 	$(MAKE) integration

@@ -72,7 +72,10 @@ VmSession startContainerVm(const VmStartRequest& r) {
   agent::Hello hello = withContext("guest agent", [&] { return session.agent->handshake(r.config.agentTimeoutSeconds); });
   double t3 = log::monotonicSeconds();
 
-  session.agent->call(agent::CreateContainer{std::move(container)}, kCreateContainerTimeout);
+  // runc's words for a failure of the container's own set-up (Docker matches on what follows).
+  withContext("unable to start container process", [&] {
+    session.agent->call(agent::CreateContainer{std::move(container)}, kCreateContainerTimeout);
+  });
   double t4 = log::monotonicSeconds();
 
   log::debug("phases: setup " + seconds(t1 - t0) + " s, domain start " + seconds(t2 - t1) +
