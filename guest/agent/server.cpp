@@ -146,7 +146,10 @@ void Server::handleRequest(const Request& request) {
             respond(okReply(id));
           } else if constexpr (std::is_same_v<T, ListProcesses>) {
             respond(listProcesses(id, body));
+          } else if constexpr (std::is_same_v<T, ConfigureNetwork>) {
+            throw Error("configure_network is not supported by this agent yet");
           } else {
+            static_assert(std::is_same_v<T, Shutdown>, "every request type needs a handler");
             shutdown(id);
           }
         },

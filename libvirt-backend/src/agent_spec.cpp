@@ -63,6 +63,10 @@ agent::ContainerSpec toAgentContainer(const oci::Spec& spec, const std::string& 
     c.maskedPaths = spec.linux->maskedPaths;
     c.readonlyPaths = spec.linux->readonlyPaths;
     c.sysctl = spec.linux->sysctl;
+    if (const auto& res = spec.linux->resources) {
+      if (res->memory && res->memory->limit && *res->memory->limit > 0) c.resources.memoryLimit = *res->memory->limit;
+      if (res->pids && res->pids->limit > 0) c.resources.pidsLimit = res->pids->limit;
+    }
   }
   if (spec.process) c.process = toAgentProcess(*spec.process, seccompBpf);
   return c;

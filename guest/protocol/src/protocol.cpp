@@ -43,7 +43,7 @@ json toJson(const Mount& m) {
 json toJson(const ContainerSpec& c) {
   json mounts = json::array();
   for (const auto& m : c.mounts) mounts.push_back(toJson(m));
-  return {{"id", c.id},
+  json j = {{"id", c.id},
           {"rootfs", c.rootfs},
           {"readonlyRoot", c.readonlyRoot},
           {"hostname", c.hostname},
@@ -54,8 +54,25 @@ json toJson(const ContainerSpec& c) {
           {"readonlyPaths", c.readonlyPaths},
           {"sysctl", c.sysctl},
           {"process", toJson(c.process)}};
+  if (c.resources.memoryLimit || c.resources.pidsLimit) {
+    j["resources"] = {{"memoryLimit", c.resources.memoryLimit}, {"pidsLimit", c.resources.pidsLimit}};
+  }
+  return j;
 }
 
+json toJson(const ConfigureNetwork& n) {
+  json interfaces = json::array();
+  for (const auto& i : n.interfaces) {
+    interfaces.push_back({{"name", i.name}, {"mac", i.mac}, {"mtu", i.mtu}, {"addresses", i.addresses}});
+  }
+  json routes = json::array();
+  for (const auto& r : n.routes) {
+    routes.push_back({{"destination", r.destination}, {"gateway", r.gateway}, {"device", r.device}});
+  }
+  return {{"interfaces", interfaces}, {"routes", routes}, {"dnsRelay", n.dnsRelay}};
+}
+
+constexpr const char* nameOf(const ConfigureNetwork&) { return "configure_network"; }
 constexpr const char* nameOf(const CreateContainer&) { return "create_container"; }
 constexpr const char* nameOf(const StartContainer&) { return "start_container"; }
 constexpr const char* nameOf(const ExecProcess&) { return "exec_process"; }
@@ -66,6 +83,11 @@ constexpr const char* nameOf(const ListProcesses&) { return "list_processes"; }
 constexpr const char* nameOf(const Shutdown&) { return "shutdown"; }
 
 struct RequestEncoder {
+  json operator()(const ConfigureNetwork& r) const {
+    json j = toJson(r);
+    j["type"] = nameOf(r);
+    return j;
+  }
   json operator()(const CreateContainer& r) const {
     return {{"type", nameOf(r)}, {"container", toJson(r.container)}};
   }
@@ -201,6 +223,12 @@ ContainerSpec parseContainer(const json& j, const std::string& path, std::vector
   r.get("maskedPaths", c.maskedPaths);
   r.get("readonlyPaths", c.readonlyPaths);
   r.get("sysctl", c.sysctl);
+  if (auto* resources = r.object("resources")) {
+    FieldReader res(*resources, r.childPath("resources"), problems);
+    res.get("memoryLimit", c.resources.memoryLimit);
+    res.get("pidsLimit", c.resources.pidsLimit);
+    res.rejectUnknownKeys();
+  }
   if (auto* process = r.object("process", true)) {
     c.process = parseProcess(*process, r.childPath("process"), problems);
   }
@@ -215,7 +243,37 @@ std::string messageType(const json& j) {
   return j["type"].get<std::string>();
 }
 
+ConfigureNetwork parseNetwork(FieldReader& r, std::vector<Problem>& problems) {
+  ConfigureNetwork n;
+  if (auto* interfaces = r.array("interfaces", true)) {
+    for (std::size_t i = 0; i < interfaces->size(); ++i) {
+      FieldReader f((*interfaces)[i], "interfaces[" + std::to_string(i) + "]", problems);
+      Interface iface;
+      f.get("name", iface.name, true);
+      f.get("mac", iface.mac, true);
+      f.get("mtu", iface.mtu);
+      f.get("addresses", iface.addresses);
+      f.rejectUnknownKeys();
+      n.interfaces.push_back(std::move(iface));
+    }
+  }
+  if (auto* routes = r.array("routes")) {
+    for (std::size_t i = 0; i < routes->size(); ++i) {
+      FieldReader f((*routes)[i], "routes[" + std::to_string(i) + "]", problems);
+      Route route;
+      f.get("destination", route.destination, true);
+      f.get("gateway", route.gateway);
+      f.get("device", route.device);
+      f.rejectUnknownKeys();
+      n.routes.push_back(std::move(route));
+    }
+  }
+  r.get("dnsRelay", n.dnsRelay);
+  return n;
+}
+
 RequestBody parseRequestBody(const std::string& type, FieldReader& r, std::vector<Problem>& problems) {
+  if (type == "configure_network") return parseNetwork(r, problems);
   if (type == "create_container") {
     CreateContainer body;
     if (auto* c = r.object("container", true)) {

@@ -73,6 +73,21 @@ void PrintTo(const GoldenMessage& m, std::ostream* os) { *os << m.name; }
 GoldenMessage guest(std::string name, GuestMessage m) { return {std::move(name), true, std::move(m), {}}; }
 GoldenMessage host(std::string name, HostMessage m) { return {std::move(name), false, {}, std::move(m)}; }
 
+ConfigureNetwork sampleNetwork() {
+  ConfigureNetwork n;
+  n.interfaces = {{"eth0", "02:42:ac:11:00:02", 1500, {"172.17.0.2/16", "fd00::2/64"}}};
+  n.routes = {{"default", "172.17.0.1", "eth0"}, {"10.10.0.0/16", "", "eth0"}};
+  n.dnsRelay = true;
+  return n;
+}
+
+ContainerSpec limitedContainer() {
+  ContainerSpec c = sampleContainer();
+  c.resources.memoryLimit = 64 << 20;
+  c.resources.pidsLimit = 100;
+  return c;
+}
+
 std::vector<GoldenMessage> goldenMessages() {
   ExecProcess exec{"web", 3, sampleProcess()};
   exec.spec.terminal = false;
@@ -99,6 +114,8 @@ std::vector<GoldenMessage> goldenMessages() {
       host("close_stdin", request(6, CloseStdin{3})),
       host("list_processes", request(7, ListProcesses{"web"})),
       host("shutdown", request(8, Shutdown{})),
+      host("configure_network", request(9, sampleNetwork())),
+      host("create_container_limits", request(10, CreateContainer{limitedContainer()})),
   };
 }
 

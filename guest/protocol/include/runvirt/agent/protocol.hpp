@@ -30,6 +30,11 @@ inline constexpr int kProtocolVersion = 1;
 inline constexpr std::string_view kChannelName = "org.runvirt.agent.0";
 // virtio-fs tag of the per-container share (host dir with rootfs/ and mounts/<n>/).
 inline constexpr std::string_view kShareTag = "runvirt";
+// A second virtio-serial port that carries DNS queries to the container's network namespace on
+// the host, where Docker's embedded DNS server listens (kDnsAddress:53). Each message on it is
+// [u16 big-endian length][DNS message], as DNS over TCP frames them.
+inline constexpr std::string_view kDnsChannelName = "org.runvirt.dns.0";
+inline constexpr std::string_view kDnsAddress = "127.0.0.11";
 
 // Identifies a process inside one VM. 0 is the container's init process; exec'd
 // processes get numbers chosen by the host, unique for the life of the VM.
@@ -73,6 +78,13 @@ struct ProcessSpec {
   std::optional<int> oomScoreAdj;
 };
 
+// Limits the guest enforces on the container with a cgroup (the VM itself is sized larger):
+// exceeding memoryLimit OOM-kills inside the container, as under runc. 0 = no limit.
+struct Resources {
+  std::int64_t memoryLimit = 0;  // bytes
+  std::int64_t pidsLimit = 0;
+};
+
 struct Mount {
   std::string destination;  // absolute path inside the container
   std::string type;         // "proc", "tmpfs", "bind", ...
@@ -94,6 +106,7 @@ struct ContainerSpec {
   std::vector<std::string> maskedPaths;
   std::vector<std::string> readonlyPaths;
   std::map<std::string, std::string> sysctl;
+  Resources resources;
   ProcessSpec process;
 };
 
@@ -123,6 +136,26 @@ using GuestMessage = std::variant<Hello, Response, ProcessExited>;
 // ---- host -> guest ----
 struct HelloAck {
   int version = kProtocolVersion;
+};
+
+// The container's network as Docker configured it in the host network namespace: the guest
+// NIC with the same MAC gets the same name, addresses, MTU and routes.
+struct Interface {
+  std::string name;  // e.g. "eth0"
+  std::string mac;   // "02:42:ac:11:00:02": identifies the guest NIC
+  std::uint32_t mtu = 1500;
+  std::vector<std::string> addresses;  // CIDR: "172.17.0.2/16", "fd00::2/64"
+};
+struct Route {
+  std::string destination;  // CIDR, "default" for 0.0.0.0/0 (or ::/0 with an IPv6 gateway)
+  std::string gateway;      // empty: directly connected
+  std::string device;       // interface name
+};
+struct ConfigureNetwork {
+  std::vector<Interface> interfaces;
+  std::vector<Route> routes;
+  // Serve kDnsAddress:53 in the guest by relaying over the DNS port (Docker's embedded DNS).
+  bool dnsRelay = false;
 };
 
 // Prepares the container (mounts, root, namespaces, user lookup, executable lookup) without
@@ -160,7 +193,7 @@ struct ListProcesses {
 // Syncs and powers the VM off (libvirt destroys the domain on the guest's reset).
 struct Shutdown {};
 
-using RequestBody = std::variant<CreateContainer, StartContainer, ExecProcess, SignalProcess,
+using RequestBody = std::variant<ConfigureNetwork, CreateContainer, StartContainer, ExecProcess, SignalProcess,
                                  ResizeTerminal, CloseStdin, ListProcesses, Shutdown>;
 struct Request {
   std::uint64_t id = 0;
