@@ -19,7 +19,8 @@ const std::map<std::string, Handler>& commands() {
       {"state", cli::stateCommand},     {"list", cli::listCommand},       {"kill", cli::killCommand},
       {"delete", cli::deleteCommand},   {"ps", cli::psCommand},           {"pause", cli::pauseCommand},
       {"resume", cli::resumeCommand},   {"features", cli::featuresCommand}, {"spec", cli::specCommand},
-      {"monitor", cli::monitorCommand},
+      {"monitor", cli::monitorCommand},  {"install-docker", cli::installDockerCommand},
+      {"uninstall-docker", cli::uninstallDockerCommand},
   };
   return table;
 }
@@ -27,7 +28,9 @@ const std::map<std::string, Handler>& commands() {
 constexpr const char* kUsage =
     "runvirt: an OCI runtime that runs every container in its own virtual machine\n\n"
     "usage: runvirt [global options] command [command options] [arguments...]\n\n"
-    "commands: create start run state list kill delete ps pause resume features spec\n\n"
+    "commands: create start run state list kill delete ps pause resume features spec\n"
+    "          install-docker [--name N] [--default] [--path P] [--daemon-json F]   register in Docker\n"
+    "          uninstall-docker [--path P] [--daemon-json F]\n\n"
     "global options:\n"
     "  --root DIR          state directory (default /run/runvirt)\n"
     "  --log FILE          log file (default stderr)\n"

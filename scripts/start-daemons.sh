@@ -25,3 +25,21 @@ if ! virsh -c "$uri" version >/dev/null 2>&1; then
   exit 1
 fi
 echo "start-daemons: libvirtd is up ($uri)"
+
+# dockerd (with its own containerd) when Docker is installed.
+if command -v dockerd >/dev/null; then
+  if ! docker info >/dev/null 2>&1; then
+    if ! pgrep -x dockerd >/dev/null; then
+      setsid dockerd </dev/null >>"$log_dir/dockerd.log" 2>&1 &
+    fi
+    for _ in $(seq 1 150); do
+      docker info >/dev/null 2>&1 && break
+      sleep 0.2
+    done
+  fi
+  if ! docker info >/dev/null 2>&1; then
+    echo "start-daemons: dockerd does not answer (see $log_dir/dockerd.log)" >&2
+    exit 1
+  fi
+  echo "start-daemons: dockerd is up"
+fi

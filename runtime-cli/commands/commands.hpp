@@ -24,6 +24,8 @@ int resumeCommand(const GlobalOptions& global, const Args& args);
 int featuresCommand(const GlobalOptions& global, const Args& args);
 int specCommand(const GlobalOptions& global, const Args& args);
 int monitorCommand(const GlobalOptions& global, const Args& args);
+int installDockerCommand(const GlobalOptions& global, const Args& args);
+int uninstallDockerCommand(const GlobalOptions& global, const Args& args);
 
 // The backend for --root, with the global flags a monitor must inherit.
 backend::Runtime makeRuntime(const GlobalOptions& global);

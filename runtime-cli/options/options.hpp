@@ -66,6 +66,13 @@ struct SpecOptions {
   bool rootless = false;
 };
 
+struct DockerOptions {
+  std::string name;  // empty: "runvirt" and "kata"
+  bool makeDefault = false;
+  std::string path;  // empty: this runvirt binary
+  std::string daemonJson = "/etc/docker/daemon.json";
+};
+
 // The hidden `monitor` verb `create` starts (like runc's `init`).
 struct MonitorCommandOptions {
   std::string id;

@@ -219,6 +219,16 @@ SpecOptions parseSpecCommand(const std::vector<std::string>& args) {
   return o;
 }
 
+DockerOptions parseDocker(const std::string& verb, const std::vector<std::string>& args) {
+  DockerOptions o;
+  po::options_description d;
+  d.add_options()("name", po::value(&o.name))("default", flag(&o.makeDefault))("path", po::value(&o.path))(
+      "daemon-json", po::value(&o.daemonJson));
+  Parsed p = parse(args, d);
+  requireArgs(verb, p, 0, 0);
+  return o;
+}
+
 MonitorCommandOptions parseMonitor(const std::vector<std::string>& args) {
   MonitorCommandOptions o;
   po::options_description d;

@@ -27,5 +27,6 @@ ListOptions parseList(const std::vector<std::string>& args);
 PsOptions parsePs(const std::vector<std::string>& args);
 SpecOptions parseSpecCommand(const std::vector<std::string>& args);
 MonitorCommandOptions parseMonitor(const std::vector<std::string>& args);
+DockerOptions parseDocker(const std::string& verb, const std::vector<std::string>& args);
 
 }  // namespace runvirt::cli
