@@ -25,6 +25,7 @@ BACKEND_SRC := $(wildcard libvirt-backend/src/*.cpp)
 CLI_SRC     := $(filter-out runtime-cli/main.cpp,$(wildcard runtime-cli/*.cpp runtime-cli/*/*.cpp))
 UNIT_SRC    := $(wildcard tests/unit/*.cpp tests/unit/*/*.cpp tests/fakes/*.cpp)
 INTEG_SRC   := $(wildcard tests/integration/*.cpp)
+DOCKER_SRC  := $(wildcard tests/docker/*.cpp)
 
 obj = $(patsubst %.cpp,$(B)/obj/%.o,$(1))
 
@@ -39,7 +40,7 @@ $(call obj,$(AGENT_SRC)):   INCLUDES := $(INC_PROTO) -Iguest/agent
 $(call obj,$(BACKEND_SRC)): INCLUDES := $(INC_BACKEND)
 $(call obj,$(CLI_SRC) runtime-cli/main.cpp): INCLUDES := $(INC_CLI)
 $(call obj,$(UNIT_SRC)):    INCLUDES := $(INC_CLI) -Iguest/agent -Itests
-$(call obj,$(INTEG_SRC)):   INCLUDES := $(INC_CLI) -Itests
+$(call obj,$(INTEG_SRC) $(DOCKER_SRC)): INCLUDES := $(INC_CLI) -Itests
 
 LIBOCI     := $(B)/liboci.a
 LIBPROTO   := $(B)/libagentproto.a
@@ -51,11 +52,12 @@ RUNVIRT := $(B)/runvirt
 AGENT   := $(B)/runvirt-agent
 UNIT    := $(B)/unit-tests
 INTEG   := $(B)/integration-tests
+DOCKERT := $(B)/docker-tests
 GUEST_IMAGE := $(B)/guest/initrd.img
 
-.PHONY: all deps build guest unit integration check demo golden install uninstall daemons clean indent
+.PHONY: all deps build guest unit integration docker-tests check demo golden install uninstall daemons clean indent
 all: build
-build: $(RUNVIRT) $(AGENT) $(UNIT) $(INTEG)
+build: $(RUNVIRT) $(AGENT) $(UNIT) $(INTEG) $(DOCKERT)
 
 $(B)/obj/%.o: %.cpp
 	@mkdir -p $(@D)
@@ -84,6 +86,10 @@ $(UNIT): $(call obj,$(UNIT_SRC)) $(filter-out $(B)/obj/guest/agent/main.o,$(call
 $(INTEG): $(call obj,$(INTEG_SRC))
 	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest -lgtest_main -pthread
 
+# Docker tests drive the docker CLI only.
+$(DOCKERT): $(call obj,$(DOCKER_SRC))
+	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest -lgtest_main -pthread
+
 # Guest image for the build tree (tests use it through build/test-config.toml).
 guest: $(GUEST_IMAGE)
 $(GUEST_IMAGE): $(AGENT) guest/image/build-guest-image.sh
@@ -105,6 +111,10 @@ golden: $(UNIT)
 
 integration: $(RUNVIRT) $(INTEG) $(GUEST_IMAGE)
 	bash tests/integration/run.sh
+
+# Needs `make install` first: Docker runs the installed runvirt.
+docker-tests: $(DOCKERT)
+	bash tests/docker/run.sh
 
 install: $(RUNVIRT) $(AGENT)
 	install -D -m 0755 $(RUNVIRT) $(DESTDIR)$(PREFIX)/bin/runvirt
@@ -130,6 +140,7 @@ check:
 	$(MAKE) install
 	$(MAKE) unit
 	$(MAKE) integration
+	$(MAKE) docker-tests
 
 indent:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -9,9 +9,11 @@ build=(g++ make pkg-config libvirt-dev nlohmann-json3-dev libboost-dev libboost-
 run=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 linux-image-cloud-amd64
      tini iproute2 procps)
 guest_image=(cpio kmod lz4 binutils)
+# Docker 20.10 with runc, side by side with runvirt in the Docker suite.
+docker=(docker.io runc)
 tests=(busybox-static util-linux)
 
-packages=("${build[@]}" "${run[@]}" "${guest_image[@]}" "${tests[@]}")
+packages=("${build[@]}" "${run[@]}" "${guest_image[@]}" "${docker[@]}" "${tests[@]}")
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -1,0 +1,44 @@
+// Docker with runc and with runvirt side by side: the same `docker` command under both runtimes
+// must give the same output and exit status. Real dockerd, real VMs; nothing skips.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace runvirt::dockertest {
+
+struct Result {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `docker ARGS...` (no shell), feeding `input`. Fails the test after `timeoutSeconds`.
+Result docker(const std::vector<std::string>& args, const std::string& input = "", double timeoutSeconds = 180);
+// Runs any command (no shell).
+Result command(const std::vector<std::string>& argv, const std::string& input = "", double timeoutSeconds = 180);
+
+// The runtimes compared: runc (the standard of truth) and runvirt.
+extern const std::vector<std::string> kRuntimes;
+
+class DockerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  void TearDown() override;
+
+  // A container name unique to this test run, removed (docker rm -f) after the test.
+  std::string name(const std::string& runtime, const std::string& suffix = "");
+  // `docker run --rm --runtime=R ARGS...` for each runtime (ARGS may start with run options).
+  std::vector<Result> runEach(const std::vector<std::string>& args, const std::string& input = "");
+  // Expects the same status and stdout from every runtime; returns runvirt's result.
+  Result expectSame(const std::vector<std::string>& args, const std::string& input = "");
+
+  std::vector<std::string> names_;
+};
+
+// Strips a trailing newline and carriage return (tty output ends lines with \r\n).
+std::string trim(std::string text);
+
+}  // namespace runvirt::dockertest
