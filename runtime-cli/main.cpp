@@ -15,7 +15,7 @@ using Handler = int (*)(const cli::GlobalOptions&, const cli::Args&);
 
 const std::map<std::string, Handler>& commands() {
   static const std::map<std::string, Handler> table = {
-      {"create", cli::createCommand},   {"start", cli::startCommand},     {"run", cli::runCommand},
+      {"create", cli::createCommand},   {"start", cli::startCommand},     {"exec", cli::execCommand},     {"run", cli::runCommand},
       {"state", cli::stateCommand},     {"list", cli::listCommand},       {"kill", cli::killCommand},
       {"delete", cli::deleteCommand},   {"ps", cli::psCommand},           {"pause", cli::pauseCommand},
       {"resume", cli::resumeCommand},   {"features", cli::featuresCommand}, {"spec", cli::specCommand},
@@ -28,7 +28,7 @@ const std::map<std::string, Handler>& commands() {
 constexpr const char* kUsage =
     "runvirt: an OCI runtime that runs every container in its own virtual machine\n\n"
     "usage: runvirt [global options] command [command options] [arguments...]\n\n"
-    "commands: create start run state list kill delete ps pause resume features spec\n"
+    "commands: create start run exec state list kill delete ps pause resume features spec\n"
     "          install-docker [--name N] [--default] [--path P] [--daemon-json F]   register in Docker\n"
     "          uninstall-docker [--path P] [--daemon-json F]\n\n"
     "global options:\n"
@@ -50,8 +50,11 @@ void reportError(const std::string& message) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
+  int failure = 1;
   try {
     cli::CommandLine line = cli::parseCommandLine(args);
+    // runc exits 255 when `exec` cannot run the process (1 for every other verb).
+    if (line.verb == "exec") failure = 255;
     log::configure({line.global.log,
                     line.global.logFormat == "json" ? log::Format::Json : log::Format::Text,
                     line.global.debug});
@@ -71,5 +74,5 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     reportError(e.what());
   }
-  return 1;
+  return failure;
 }

@@ -13,6 +13,7 @@ using Args = std::vector<std::string>;
 
 int createCommand(const GlobalOptions& global, const Args& args);
 int startCommand(const GlobalOptions& global, const Args& args);
+int execCommand(const GlobalOptions& global, const Args& args);
 int runCommand(const GlobalOptions& global, const Args& args);
 int stateCommand(const GlobalOptions& global, const Args& args);
 int listCommand(const GlobalOptions& global, const Args& args);

@@ -36,6 +36,25 @@ struct RunOptions {
   bool keep = false;
 };
 
+// runc exec: either --process FILE or a command line with flags.
+struct ExecOptions {
+  std::string id;
+  std::string processFile;
+  std::vector<std::string> args;
+  bool tty = false;
+  std::vector<std::string> env;
+  std::string cwd;
+  std::string user;  // uid[:gid]
+  std::vector<std::string> additionalGids;
+  std::vector<std::string> capabilities;
+  bool noNewPrivileges = false;
+  bool detach = false;
+  std::string pidFile;
+  std::string consoleSocket;
+  unsigned preserveFds = 0;  // accepted; extra fds cannot cross into a VM
+  bool ignorePaused = false;
+};
+
 struct IdOptions {
   std::string id;
 };

@@ -162,6 +162,52 @@ RunOptions parseRun(const std::vector<std::string>& args) {
   return o;
 }
 
+ExecOptions parseExec(const std::vector<std::string>& args) {
+  ExecOptions o;
+  po::options_description d;
+  std::string label, apparmor, cgroup;
+  d.add_options()
+      ("process,p", po::value(&o.processFile))
+      ("tty,t", flag(&o.tty))
+      ("env,e", po::value(&o.env)->composing())
+      ("cwd", po::value(&o.cwd))
+      ("user,u", po::value(&o.user))
+      ("additional-gids,g", po::value(&o.additionalGids)->composing())
+      ("cap,c", po::value(&o.capabilities)->composing())
+      ("no-new-privs", flag(&o.noNewPrivileges))
+      ("detach,d", flag(&o.detach))
+      ("pid-file", po::value(&o.pidFile))
+      ("console-socket", po::value(&o.consoleSocket))
+      ("preserve-fds", po::value(&o.preserveFds))
+      ("ignore-paused", flag(&o.ignorePaused))
+      ("process-label", po::value(&label))
+      ("apparmor", po::value(&apparmor))
+      ("cgroup", po::value(&cgroup));
+  // Everything after the id is the command, flags included (`exec id sh -c ...`).
+  std::vector<std::string> own;
+  std::size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.size() > 1 && arg[0] == '-') {
+      own.push_back(arg);
+      std::string name = arg.substr(arg[1] == '-' ? 2 : 1);
+      auto* option = name.find('=') == std::string::npos ? d.find_nothrow(name, false) : nullptr;
+      if (!option && name.size() == 1) option = d.find_nothrow("-" + name, false);
+      if (option && option->semantic()->min_tokens() > 0 && i + 1 < args.size()) own.push_back(args[++i]);
+      continue;
+    }
+    own.push_back(arg);
+    ++i;
+    break;
+  }
+  Parsed p = parse(own, d);
+  if (p.positionals.empty()) throw Error("\"exec\" requires a minimum of 1 argument(s)", ErrorKind::InvalidArgument);
+  o.id = p.positionals[0];
+  o.args.assign(args.begin() + static_cast<long>(i), args.end());
+  if (o.processFile.empty() && o.args.empty()) throw Error("exec: process args cannot be empty", ErrorKind::InvalidArgument);
+  return o;
+}
+
 IdOptions parseIdOnly(const std::string& verb, const std::vector<std::string>& args) {
   Parsed p = parse(args, po::options_description());
   requireArgs(verb, p, 1, 1);

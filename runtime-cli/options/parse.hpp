@@ -20,6 +20,7 @@ CommandLine parseCommandLine(const std::vector<std::string>& argv);
 
 CreateOptions parseCreate(const std::vector<std::string>& args);
 RunOptions parseRun(const std::vector<std::string>& args);
+ExecOptions parseExec(const std::vector<std::string>& args);
 IdOptions parseIdOnly(const std::string& verb, const std::vector<std::string>& args);
 KillOptions parseKill(const std::vector<std::string>& args);
 DeleteOptions parseDelete(const std::vector<std::string>& args);

@@ -16,7 +16,7 @@ json toJson(const Capabilities& c) {
           {"permitted", c.permitted},     {"ambient", c.ambient}};
 }
 
-json toJson(const ProcessSpec& p) {
+json processToJson(const ProcessSpec& p) {
   json j = {{"args", p.args},         {"env", p.env},
             {"cwd", p.cwd},           {"uid", p.uid},
             {"gid", p.gid},           {"additionalGids", p.additionalGids},
@@ -53,7 +53,7 @@ json toJson(const ContainerSpec& c) {
           {"maskedPaths", c.maskedPaths},
           {"readonlyPaths", c.readonlyPaths},
           {"sysctl", c.sysctl},
-          {"process", toJson(c.process)}};
+          {"process", processToJson(c.process)}};
   if (c.resources.memoryLimit || c.resources.pidsLimit) {
     j["resources"] = {{"memoryLimit", c.resources.memoryLimit}, {"pidsLimit", c.resources.pidsLimit}};
   }
@@ -96,7 +96,7 @@ struct RequestEncoder {
   }
   json operator()(const ExecProcess& r) const {
     return {{"type", nameOf(r)}, {"container", r.container}, {"process", r.process},
-            {"spec", toJson(r.spec)}};
+            {"spec", processToJson(r.spec)}};
   }
   json operator()(const SignalProcess& r) const {
     return {{"type", nameOf(r)}, {"process", r.process}, {"signal", r.signal}, {"all", r.all}};
@@ -325,6 +325,15 @@ RequestBody parseRequestBody(const std::string& type, FieldReader& r, std::vecto
 }
 
 }  // namespace
+
+json toJson(const ProcessSpec& process) { return processToJson(process); }
+
+ProcessSpec parseProcessSpec(const json& j) {
+  std::vector<Problem> problems;
+  ProcessSpec spec = parseProcess(j, "process", problems);
+  throwIfProblems(problems, "invalid process");
+  return spec;
+}
 
 std::string requestName(const RequestBody& body) {
   return std::visit([](const auto& r) { return std::string(nameOf(r)); }, body);

@@ -154,7 +154,7 @@ class FakeMonitor {
           pollfd p{server_.get(), POLLIN, 0};
           if (poll(&p, 1, 5000) != 1) return;
           UniqueFd connection(accept4(server_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-          if (auto request = control::receive(connection.get())) request_ = *request;
+          if (auto request = control::receive(connection.get())) request_ = request->json;
           control::reply(connection.get(), reply);
         }) {}
   ~FakeMonitor() {

@@ -1,33 +1,23 @@
 // The monitor's event loop, from "created" to the workload's exit: one poll over the agent
-// channel, the workload's stdio, forwarded signals and the control socket.
+// channel, the stdio of the container's processes, forwarded signals and the control socket
+// (start, kill, ps, and exec sessions that stay open until their process exits).
 #pragma once
 
+#include <poll.h>
+
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "runvirt/backend/control.hpp"
+#include "runvirt/backend/process_io.hpp"
 #include "runvirt/backend/state_store.hpp"
 #include "runvirt/backend/vm_session.hpp"
 #include "runvirt/backend/workload_stdio.hpp"
 #include "runvirt/unique_fd.hpp"
 
 namespace runvirt::backend {
-
-struct ExitStatus {
-  int code = 0;
-  int signal = 0;  // > 0: the workload was killed by this signal
-};
-
-// Bytes waiting for a blocking fd we do not own (a pipe or tty shared with our caller, so we
-// never set O_NONBLOCK on it): written in chunks of at most PIPE_BUF after POLLOUT.
-struct OutputSink {
-  int fd = -1;
-  std::string pending;
-  bool broken = false;
-
-  void push(std::string_view bytes);
-  void writeSome();
-  bool wantsWrite() const { return fd >= 0 && !broken && !pending.empty(); }
-};
 
 class MonitorLoop {
  public:
@@ -37,19 +27,23 @@ class MonitorLoop {
 
  private:
   enum class Phase { Created, Running, Exited };
+  using Handler = std::function<void()>;
 
+  void addPollFds(std::vector<pollfd>& fds, std::vector<Handler>& handlers);
   void handleAgent();
   void handleAgentEvent(AgentEvent event);
-  void handleStdin();
+  void handleInput(ProcessIo& io);
   void handleSignals();
   void handleControlConnection();
-  nlohmann::json handleRequest(const nlohmann::json& request);
+  nlohmann::json handleRequest(control::Message& request, UniqueFd& connection);
   nlohmann::json start();
   nlohmann::json kill(int signal, bool all);
-  void sendResize();
+  nlohmann::json exec(control::Message& request, UniqueFd& connection);
+  void handleSessionMessage(ProcessIo& io);
+  void finishExecs();
+  void sendResize(const ProcessIo& io, std::optional<WindowSize> size);
   void exitWith(ExitStatus status);
   int pollTimeoutMs() const;
-  bool outputDrained() const;
 
   const StateStore& store_;
   std::string id_;
@@ -58,10 +52,9 @@ class MonitorLoop {
   WorkloadStdio& stdio_;
   UniqueFd listener_;
   UniqueFd signals_;
-  OutputSink out_;
-  OutputSink err_;
+  std::map<agent::ProcessId, ProcessIo> processes_;  // 0: the container's init
+  agent::ProcessId nextExecId_ = 1;
   Phase phase_ = Phase::Created;
-  bool stdinOpen_ = true;
   ExitStatus status_;
   double killDeadline_ = 0;   // SIGKILL sent: destroy the VM if the workload is not gone by then
   double drainDeadline_ = 0;  // exited: stop waiting for slow readers of our output

@@ -11,6 +11,7 @@
 #include "runvirt/backend/hypervisor.hpp"
 #include "runvirt/backend/runtime_config.hpp"
 #include "runvirt/backend/state_store.hpp"
+#include "runvirt/oci/spec.hpp"
 #include "runvirt/oci/state.hpp"
 
 namespace runvirt::backend {
@@ -25,6 +26,14 @@ struct CreateOptions {
 // Opens a hypervisor connection (libvirt in production, a fake in unit tests).
 using HypervisorFactory = std::function<std::unique_ptr<Hypervisor>(const std::string& uri)>;
 
+struct ExecOptions {
+  std::string id;
+  oci::Process process;
+  std::string pidFile;        // the exec monitor's pid, written once the process runs
+  std::string consoleSocket;  // with process.terminal
+  bool detach = false;
+};
+
 class Runtime {
  public:
   // `globalArgs` are the global flags a monitor inherits (--log, --log-format, --debug, --config).
@@ -37,6 +46,11 @@ class Runtime {
   // create + start; unless `detach`, waits for the workload, forwarding signals to it, deletes
   // the container (unless `keep`) and returns its exit status (128+N when killed by signal N).
   int run(const CreateOptions& options, bool detach, bool keep);
+  // Runs one more process in the container. Unless `detach`, waits for it (forwarding signals)
+  // and returns its exit status.
+  int exec(const ExecOptions& options);
+  // The container's own process (from its bundle): what `exec` without --process starts from.
+  oci::Process containerProcess(const std::string& id) const;
   oci::State state(const std::string& id) const;
   std::vector<oci::State> list() const;
   void kill(const std::string& id, int signal, bool all);

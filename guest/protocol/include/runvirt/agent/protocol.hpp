@@ -208,6 +208,10 @@ nlohmann::json toJson(const HostMessage& message);
 GuestMessage parseGuestMessage(const nlohmann::json& json);
 HostMessage parseHostMessage(const nlohmann::json& json);
 
+// A process spec alone (the host passes exec specs between its own processes this way).
+nlohmann::json toJson(const ProcessSpec& process);
+ProcessSpec parseProcessSpec(const nlohmann::json& json);
+
 // The "type" string of a request body, for logs ("create_container", ...).
 std::string requestName(const RequestBody& body);
 

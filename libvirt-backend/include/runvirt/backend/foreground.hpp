@@ -1,0 +1,17 @@
+// `run` and `exec` without --detach stay in the foreground like runc: they wait for their
+// monitor and pass on the signals a person or a supervisor sends them.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+namespace runvirt::backend {
+
+// HUP INT QUIT TERM USR1 USR2 WINCH ALRM CONT: block them before the monitor exists.
+sigset_t foregroundSignals();
+
+// Waits for `monitor` (a child), forwarding `signals` to it. Returns its exit status, 128+N
+// when it died of signal N.
+int waitForwardingSignals(pid_t monitor, const sigset_t& signals);
+
+}  // namespace runvirt::backend
