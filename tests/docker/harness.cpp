@@ -103,6 +103,27 @@ Result docker(const std::vector<std::string>& args, const std::string& input, do
   return command(argv, input, timeoutSeconds);
 }
 
+namespace {
+
+// After the whole suite: nothing runvirt made may be left on the host.
+class LeakCheck : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    Result domains = command({"virsh", "-c", "qemu:///system", "list", "--all", "--name"});
+    EXPECT_EQ(domains.out.find("runvirt-"), std::string::npos) << "libvirt domains left: " << domains.out;
+    Result containers = docker({"ps", "-a", "--format", "{{.Names}}"});
+    EXPECT_EQ(containers.out.find("rvtest-"), std::string::npos) << "containers left: " << containers.out;
+    Result links = command({"ip", "-o", "link"});
+    EXPECT_EQ(links.out.find(": rv"), std::string::npos) << "tap devices left: " << links.out;
+    Result mounts = command({"cat", "/proc/mounts"});
+    EXPECT_EQ(mounts.out.find("/run/runvirt-vms/"), std::string::npos) << "mounts left: " << mounts.out;
+  }
+};
+
+[[maybe_unused]] ::testing::Environment* const kLeakCheck = ::testing::AddGlobalTestEnvironment(new LeakCheck);
+
+}  // namespace
+
 std::string trim(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return text;
