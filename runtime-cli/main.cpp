@@ -18,7 +18,7 @@ const std::map<std::string, Handler>& commands() {
       {"create", cli::createCommand},   {"start", cli::startCommand},     {"exec", cli::execCommand},     {"run", cli::runCommand},
       {"state", cli::stateCommand},     {"list", cli::listCommand},       {"kill", cli::killCommand},
       {"delete", cli::deleteCommand},   {"ps", cli::psCommand},           {"pause", cli::pauseCommand},
-      {"resume", cli::resumeCommand},   {"features", cli::featuresCommand}, {"spec", cli::specCommand},
+      {"resume", cli::resumeCommand},   {"update", cli::updateCommand},   {"features", cli::featuresCommand}, {"spec", cli::specCommand},
       {"monitor", cli::monitorCommand},  {"install-docker", cli::installDockerCommand},
       {"uninstall-docker", cli::uninstallDockerCommand},
   };

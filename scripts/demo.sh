@@ -32,3 +32,12 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 echo "runvirt run took $(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.2f", b - a}') s; from its debug log:"
 sed -n 's/.*msg="\(accelerator [^"]*\|phase[^"]*\)".*/  \1/p' "$bundle/runvirt.log"
+
+# The same through Docker, registered as runtimes `runvirt` and `kata`.
+if command -v docker >/dev/null; then
+  "$runvirt" install-docker >/dev/null
+  bash "$(dirname "$0")/make-docker-images.sh"
+  echo "docker run --runtime=runc    busybox uname -r: $(docker run --rm --runtime=runc busybox uname -r)"
+  echo "docker run --runtime=runvirt busybox uname -r: $(docker run --rm --runtime=runvirt busybox uname -r)"
+  echo "docker run --runtime=kata    busybox uname -r: $(docker run --rm --runtime=kata busybox uname -r)"
+fi

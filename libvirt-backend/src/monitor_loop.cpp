@@ -217,11 +217,7 @@ nlohmann::json MonitorLoop::handleRequest(control::Message& request, UniqueFd& c
   if (op == "start") return start();
   if (op == "kill") return kill(request.json.value("signal", SIGTERM), request.json.value("all", false));
   if (op == "exec") return exec(request, connection);
-  if (op == "ps") {
-    if (phase_ != Phase::Running) return {{"pids", nlohmann::json::array()}};
-    auto response = agent_.call(agent::ListProcesses{id_}, kRequestTimeout);
-    return {{"pids", response.pids}};
-  }
+  if (op == "ps") return {{"pids", hostPids()}};
   throw Error("unknown monitor request " + quote(op));
 }
 
@@ -277,6 +273,20 @@ nlohmann::json MonitorLoop::exec(control::Message& request, UniqueFd& connection
   io.session = std::move(connection);
   processes_.emplace(id, std::move(io));
   return nlohmann::json::object();
+}
+
+// `docker top` runs the host's ps on the pids `runvirt ps` gives: the host processes that stand
+// for the container's processes are this monitor and the exec monitors.
+std::vector<int> MonitorLoop::hostPids() const {
+  std::vector<int> pids = {getpid()};
+  for (const auto& [id, io] : processes_) {
+    ucred peer{};
+    socklen_t size = sizeof peer;
+    if (io.session && getsockopt(io.session.get(), SOL_SOCKET, SO_PEERCRED, &peer, &size) == 0) {
+      pids.push_back(peer.pid);
+    }
+  }
+  return pids;
 }
 
 void MonitorLoop::handleSessionMessage(ProcessIo& io) {

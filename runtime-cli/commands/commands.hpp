@@ -21,6 +21,7 @@ int killCommand(const GlobalOptions& global, const Args& args);
 int deleteCommand(const GlobalOptions& global, const Args& args);
 int psCommand(const GlobalOptions& global, const Args& args);
 int pauseCommand(const GlobalOptions& global, const Args& args);
+int updateCommand(const GlobalOptions& global, const Args& args);
 int resumeCommand(const GlobalOptions& global, const Args& args);
 int featuresCommand(const GlobalOptions& global, const Args& args);
 int specCommand(const GlobalOptions& global, const Args& args);

@@ -21,6 +21,18 @@ int deleteCommand(const GlobalOptions& global, const Args& args) {
   return 0;
 }
 
+// `docker update` of a running container's resources: the VM was sized at boot and runvirt
+// cannot resize it yet. Fail clearly rather than pretend.
+int updateCommand(const GlobalOptions& global, const Args& args) {
+  std::string id;
+  for (const auto& arg : args) {
+    if (!arg.empty() && arg[0] != '-') id = arg;
+  }
+  if (id.empty()) throw Error("\"update\" requires exactly 1 argument(s)", ErrorKind::InvalidArgument);
+  makeRuntime(global).state(id);
+  throw Error("updating the resources of a running container is not supported: its VM was sized at start");
+}
+
 int pauseCommand(const GlobalOptions& global, const Args& args) {
   makeRuntime(global).pause(parseIdOnly("pause", args).id);
   return 0;

@@ -40,6 +40,7 @@ class MonitorLoop {
   nlohmann::json kill(int signal, bool all);
   nlohmann::json exec(control::Message& request, UniqueFd& connection);
   void handleSessionMessage(ProcessIo& io);
+  std::vector<int> hostPids() const;
   void finishExecs();
   void sendResize(const ProcessIo& io, std::optional<WindowSize> size);
   void exitWith(ExitStatus status);

@@ -57,6 +57,8 @@ class Runtime {
   void remove(const std::string& id, bool force);
   void pause(const std::string& id);
   void resume(const std::string& id);
+  // Host pids that stand for the container's processes (its monitor and exec monitors), as
+  // `runc ps --format json` gives host pids for `docker top`.
   std::vector<int> processes(const std::string& id);
 
   const StateStore& store() const { return store_; }
