@@ -26,6 +26,7 @@ CLI_SRC     := $(filter-out runtime-cli/main.cpp,$(wildcard runtime-cli/*.cpp ru
 UNIT_SRC    := $(wildcard tests/unit/*.cpp tests/unit/*/*.cpp tests/fakes/*.cpp)
 INTEG_SRC   := $(wildcard tests/integration/*.cpp)
 DOCKER_SRC  := $(wildcard tests/docker/*.cpp)
+SUPPORT_SRC := $(wildcard tests/support/*.cpp)
 
 obj = $(patsubst %.cpp,$(B)/obj/%.o,$(1))
 
@@ -40,7 +41,7 @@ $(call obj,$(AGENT_SRC)):   INCLUDES := $(INC_PROTO) -Iguest/agent
 $(call obj,$(BACKEND_SRC)): INCLUDES := $(INC_BACKEND)
 $(call obj,$(CLI_SRC) runtime-cli/main.cpp): INCLUDES := $(INC_CLI)
 $(call obj,$(UNIT_SRC)):    INCLUDES := $(INC_CLI) -Iguest/agent -Itests
-$(call obj,$(INTEG_SRC) $(DOCKER_SRC)): INCLUDES := $(INC_CLI) -Itests
+$(call obj,$(INTEG_SRC) $(DOCKER_SRC) $(SUPPORT_SRC)): INCLUDES := $(INC_CLI) -Itests
 
 LIBOCI     := $(B)/liboci.a
 LIBPROTO   := $(B)/libagentproto.a
@@ -83,11 +84,11 @@ $(UNIT): $(call obj,$(UNIT_SRC)) $(filter-out $(B)/obj/guest/agent/main.o,$(call
 	$(CXX) $(CXXFLAGS) -o $@ $^ $(HOST_LIBS) -lgtest -lgtest_main -pthread
 
 # Integration tests only drive the runvirt binary: they link no runvirt library.
-$(INTEG): $(call obj,$(INTEG_SRC))
+$(INTEG): $(call obj,$(INTEG_SRC) $(SUPPORT_SRC))
 	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest -lgtest_main -pthread
 
 # Docker tests drive the docker CLI only.
-$(DOCKERT): $(call obj,$(DOCKER_SRC))
+$(DOCKERT): $(call obj,$(DOCKER_SRC) $(SUPPORT_SRC))
 	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest -lgtest_main -pthread
 
 # Guest image for the build tree (tests use it through build/test-config.toml).

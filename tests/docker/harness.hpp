@@ -7,13 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "support/command.hpp"
+
 namespace runvirt::dockertest {
 
-struct Result {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
+using testsupport::Result;
 
 // Runs `docker ARGS...` (no shell), feeding `input`. Fails the test after `timeoutSeconds`.
 Result docker(const std::vector<std::string>& args, const std::string& input = "", double timeoutSeconds = 180);

@@ -9,18 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "support/command.hpp"
+
 namespace runvirt::test {
 
-struct Result {
-  int status = -1;  // exit code, or 128+N when killed by signal N
-  std::string out;
-  std::string err;
-};
-
-// Runs argv (no shell), feeding `input` on stdin, and collects stdout/stderr.
-// A command still running after `timeoutSeconds` is killed and the test fails.
-Result runCommand(const std::vector<std::string>& argv, const std::string& input = "",
-                  double timeoutSeconds = 180);
+using testsupport::Result;
+using testsupport::runCommand;
 
 // The runtime under test: $RUNVIRT_BIN or build/runvirt.
 std::string runtimeBinary();
