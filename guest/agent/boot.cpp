@@ -60,7 +60,7 @@ std::optional<HelloAck> parseHello(const Frame& frame) {
   }
 }
 
-std::optional<std::string> findPortDevice() {
+std::optional<std::string> findPortDevice(std::string_view portName) {
   DIR* dir = ::opendir("/sys/class/virtio-ports");
   if (!dir) return std::nullopt;
   std::optional<std::string> found;
@@ -68,7 +68,7 @@ std::optional<std::string> findPortDevice() {
     if (entry->d_name[0] == '.') continue;
     std::string port = entry->d_name;
     auto name = readFileIfExists("/sys/class/virtio-ports/" + port + "/name");
-    if (name && trimRight(*name) == kChannelName) found = "/dev/" + port;
+    if (name && trimRight(*name) == portName) found = "/dev/" + port;
   }
   ::closedir(dir);
   return found;
@@ -159,21 +159,25 @@ void mountShare() {
   if (!mounted) log::warn("no container share: %s", lastError.c_str());
 }
 
-UniqueFd openHostPort() {
+UniqueFd openVirtioPort(std::string_view name, std::chrono::milliseconds wait, int flags) {
   std::optional<std::string> device;
   UniqueFd port;
-  bool opened = retryFor(kPortWait, [&] {
-    device = findPortDevice();
+  bool opened = retryFor(wait, [&] {
+    device = findPortDevice(name);
     if (!device) return false;
-    port = UniqueFd(::open(device->c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+    port = UniqueFd(::open(device->c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC | flags));
     return bool(port);
   });
   if (!opened) {
-    throw Error("virtio-serial port " + quote(kChannelName) +
+    throw Error("virtio-serial port " + quote(name) +
                 (device ? " found at " + quote(*device) + " but cannot be opened" : " not found"));
   }
-  log::debug("host channel is %s", device->c_str());
+  log::debug("port %s is %s", std::string(name).c_str(), device->c_str());
   return port;
+}
+
+UniqueFd openHostPort() {
+  return openVirtioPort(kChannelName, std::chrono::duration_cast<std::chrono::milliseconds>(kPortWait), 0);
 }
 
 void exchangeHello(Channel& channel) {

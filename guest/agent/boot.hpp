@@ -1,6 +1,9 @@
 // PID 1's start-up, before it can serve: the steps the kernel leaves to init.
 #pragma once
 
+#include <chrono>
+#include <string_view>
+
 #include "channel.hpp"
 #include "runvirt/agent/protocol.hpp"
 #include "runvirt/unique_fd.hpp"
@@ -21,6 +24,9 @@ void bringLoopbackUp();
 void mountShare();
 // Finds the virtio-serial port named kChannelName and opens it (waits for it to appear).
 UniqueFd openHostPort();
+// Opens the virtio-serial port called `name` (open(2) `flags` added), waiting up to `wait`
+// for it to appear.
+UniqueFd openVirtioPort(std::string_view name, std::chrono::milliseconds wait, int flags);
 // Sends Hello and waits for the host's hello with the same version; throws on a mismatch.
 void exchangeHello(Channel& channel);
 

@@ -1,6 +1,7 @@
 #include "containers.hpp"
 
 #include <dirent.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -100,8 +101,14 @@ void ContainerManager::create(std::uint64_t requestId, const ContainerSpec& spec
   Container& container = prepareNewContainer(spec.id);
   pid_t pid = 0;
   try {
+    container.cgroup = withContext("set up the container's cgroup", [&] {
+      return ContainerCgroup::create(planContainerCgroup(spec.id, spec.resources));
+    });
     auto [agentEnd, childEnd] = makeSyncPair();
-    pid = sys::cloneProcess(namespaceCloneFlags(spec.namespaces));
+    // Always a cgroup namespace rooted at the container's cgroup, whatever the spec says: the
+    // VM's "host" cgroup namespace is the agent's, which holds nothing of the user's. The
+    // container sees what Docker shows by default on a cgroup v2 host (0::/ and its own limits).
+    pid = sys::cloneProcess(namespaceCloneFlags(spec.namespaces) | CLONE_NEWCGROUP, container.cgroup.fd());
     if (pid == 0) runContainerInit(spec, container.dir + "/root", childEnd.get());
     container.initPid = pid;
     container.initSync = std::move(agentEnd);
@@ -163,7 +170,7 @@ void ContainerManager::exec(std::uint64_t requestId, const ExecProcess& request)
   launch.process = request.process;
   try {
     auto [agentEnd, childEnd] = makeSyncPair();
-    pid_t helper = sys::cloneProcess(0);
+    pid_t helper = sys::cloneProcess(0, container.cgroup.fd());  // its child inherits the cgroup
     if (helper == 0) runExecHelper(container.initPid, request.spec, childEnd.get());
     launch.ownedSync = std::move(agentEnd);
   } catch (Error&) {
@@ -296,6 +303,7 @@ void ContainerManager::removeContainer(const std::string& id) {
   auto it = containers_.find(id);
   if (it == containers_.end()) return;
   removeDirectories(it->second);
+  it->second.cgroup.remove();
   containers_.erase(it);
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cgroup.hpp"
 #include "poll_set.hpp"
 #include "process_table.hpp"
 #include "runvirt/agent/protocol.hpp"
@@ -36,6 +37,7 @@ struct Container {
   // else its mount namespace.
   NamespaceId members;
   const char* memberNamespace = "mnt";
+  ContainerCgroup cgroup;  // every process of the container is cloned into it
 };
 
 // A child being set up, answered when its sync channel reports.

@@ -1,5 +1,7 @@
 #include "server.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
@@ -8,7 +10,9 @@
 
 #include <cerrno>
 
+#include "boot.hpp"
 #include "log.hpp"
+#include "network.hpp"
 #include "replies.hpp"
 #include "runvirt/error.hpp"
 #include "syscalls.hpp"
@@ -19,6 +23,8 @@ namespace {
 
 // After the host disconnects the port reads end of file at once; look again this much later.
 constexpr auto kPortRetry = std::chrono::milliseconds(100);
+// The DNS port appears with the agent's own (same virtio-serial device): no long wait.
+constexpr auto kDnsPortWait = std::chrono::seconds(1);
 
 UniqueFd blockAndWatchChildSignals() {
   sigset_t set;
@@ -58,8 +64,13 @@ void Server::pollOnce() {
   containers_.addToPoll(set);
   set.add(childSignals_.get(), POLLIN, [this](short) { onChildExited(); });
   processes_.addToPoll(set);
+  if (dns_) dns_->addToPoll(set, now);
 
   int timeout = processes_.msUntilNextDeadline(now);
+  if (dns_) {
+    int dnsMs = dns_->msUntilNextDeadline(now);
+    if (dnsMs >= 0) timeout = timeout < 0 ? dnsMs : std::min(timeout, dnsMs);
+  }
   if (portWaiting) {
     int portMs = toMs(portRetryAt_ - now);
     timeout = timeout < 0 ? portMs : std::min(timeout, portMs);
@@ -147,7 +158,7 @@ void Server::handleRequest(const Request& request) {
           } else if constexpr (std::is_same_v<T, ListProcesses>) {
             respond(listProcesses(id, body));
           } else if constexpr (std::is_same_v<T, ConfigureNetwork>) {
-            throw Error("configure_network is not supported by this agent yet");
+            respond(setUpNetwork(id, body));
           } else {
             static_assert(std::is_same_v<T, Shutdown>, "every request type needs a handler");
             shutdown(id);
@@ -196,6 +207,20 @@ Response Server::listProcesses(std::uint64_t id, const ListProcesses& request) {
   Response response = okReply(id);
   response.pids = containers_.pidsOf(containers_.get(request.container));
   return response;
+}
+
+Response Server::setUpNetwork(std::uint64_t id, const ConfigureNetwork& request) {
+  configureNetwork(request);
+  if (request.dnsRelay && !dns_) {
+    sockaddr_in listen{};
+    listen.sin_family = AF_INET;
+    listen.sin_port = htons(53);
+    inet_pton(AF_INET, std::string(kDnsAddress).c_str(), &listen.sin_addr);
+    dns_ = withContext("DNS relay", [&] {
+      return std::make_unique<DnsRelay>(openVirtioPort(kDnsChannelName, kDnsPortWait, O_NONBLOCK), listen);
+    });
+  }
+  return okReply(id);
 }
 
 void Server::shutdown(std::uint64_t id) {

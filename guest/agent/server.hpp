@@ -3,8 +3,11 @@
 // A request that fails is answered with its error; nothing the host sends can stop the loop.
 #pragma once
 
+#include <memory>
+
 #include "channel.hpp"
 #include "containers.hpp"
+#include "dns_relay.hpp"
 #include "process_table.hpp"
 #include "runvirt/agent/protocol.hpp"
 #include "runvirt/unique_fd.hpp"
@@ -33,6 +36,7 @@ class Server {
   Response signalProcess(std::uint64_t id, const SignalProcess& request);
   Response resizeTerminal(std::uint64_t id, const ResizeTerminal& request);
   Response listProcesses(std::uint64_t id, const ListProcesses& request);
+  Response setUpNetwork(std::uint64_t id, const ConfigureNetwork& request);
   [[noreturn]] void shutdown(std::uint64_t id);
 
   Channel& channel_;
@@ -40,6 +44,7 @@ class Server {
   ProcessTable processes_;
   ContainerManager containers_;
   Clock::time_point portRetryAt_{};
+  std::unique_ptr<DnsRelay> dns_;  // once configure_network asked for it
 };
 
 }  // namespace runvirt::agent

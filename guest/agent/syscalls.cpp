@@ -5,6 +5,7 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -108,11 +109,22 @@ void setNamespace(int fd, int nstype, const std::string& shownPath) {
   if (::setns(fd, nstype) != 0) throwErrno("setns " + quote(shownPath));
 }
 
-pid_t cloneProcess(unsigned long flags) {
+pid_t cloneProcess(unsigned long flags, int cgroupFd) {
   // PRIVILEGED: creates a process in new namespaces. Without CLONE_VM and with no new stack,
   // clone returns twice like fork(), which is what glibc's fork does.
-  long pid = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
-  if (pid < 0) throwErrno("clone with flags " + hex(flags));
+  if (cgroupFd < 0) {
+    long pid = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
+    if (pid < 0) throwErrno("clone with flags " + hex(flags));
+    return pid_t(pid);
+  }
+  // clone3 charges the child to the cgroup from its first page and roots a CLONE_NEWCGROUP
+  // namespace there: nothing of the child ever runs outside the container's limits.
+  clone_args args{};
+  args.flags = flags | CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = std::uint64_t(cgroupFd);
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0) throwErrno("clone3 into a cgroup with flags " + hex(flags));
   return pid_t(pid);
 }
 

@@ -28,8 +28,10 @@ void unmount(const std::string& target, int flags);
 void pivotRoot(const std::string& newRoot, const std::string& putOld);
 void changeRoot(const std::string& path);
 void setNamespace(int fd, int nstype, const std::string& shownPath);
-// clone(2) without a new stack: returns like fork(), 0 in the child.
-pid_t cloneProcess(unsigned long flags);
+// clone(2) without a new stack: returns like fork(), 0 in the child. With `cgroupFd` (an open
+// cgroup2 directory) the child is born in that cgroup (clone3 CLONE_INTO_CGROUP), and a new
+// cgroup namespace asked for in `flags` is rooted there.
+pid_t cloneProcess(unsigned long flags, int cgroupFd = -1);
 // Returns only by throwing (with errnum() set to execve's errno).
 void execute(const std::string& path, const std::vector<std::string>& argv,
              const std::vector<std::string>& env);

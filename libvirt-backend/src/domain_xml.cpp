@@ -33,6 +33,13 @@ void writeDevices(XmlWriter& xml, const VmConfig& vm) {
   xml.empty("source", {{"mode", "bind"}, {"path", vm.paths.agentSocket()}});
   xml.empty("target", {{"type", "virtio"}, {"name", std::string(agent::kChannelName)}});
   xml.close();
+  if (vm.dnsRelay) {
+    // DNS queries for Docker's embedded server, relayed into the container's netns on the host.
+    xml.open("channel", {{"type", "unix"}});
+    xml.empty("source", {{"mode", "bind"}, {"path", vm.paths.dnsSocket()}});
+    xml.empty("target", {{"type", "virtio"}, {"name", std::string(agent::kDnsChannelName)}});
+    xml.close();
+  }
   // One virtio-fs share per container: rootfs/ and mounts/<n>/ binds, prepared on the host.
   xml.open("filesystem", {{"type", "mount"}, {"accessmode", "passthrough"}});
   xml.empty("driver", {{"type", "virtiofs"}, {"queue", "1024"}});
@@ -72,6 +79,11 @@ std::string buildDomainXml(const VmConfig& vm) {
   // newer x86-64 levels still run (measured: no boot-time cost).
   xml.empty("cpu", {{"mode", vm.accelerator == Accelerator::Kvm ? "host-passthrough" : "maximum"}});
   writeOs(xml, vm);
+  if (vm.acpi) {  // the guest's only way to see more than one vCPU (vm_config.cpp)
+    xml.open("features");
+    xml.empty("acpi");
+    xml.close();
+  }
   // virtio-fs needs guest RAM that virtiofsd can map.
   xml.open("memoryBacking");
   xml.empty("source", {{"type", "memfd"}});

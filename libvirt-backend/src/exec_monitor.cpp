@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "runvirt/backend/control.hpp"
+#include "runvirt/backend/host_cgroup.hpp"
 #include "runvirt/backend/process_exit.hpp"
 #include "runvirt/backend/workload_stdio.hpp"
 #include "runvirt/error.hpp"
@@ -82,6 +83,7 @@ void runExecMonitor(ExecMonitorOptions o) {
   ExitStatus status{0, SIGKILL};
   try {
     if (!signals) throwErrno("signalfd");
+    addToContainerCgroup(o.vmDir, getpid());
     WorkloadStdio stdio = setupWorkloadStdio(o.process.terminal, o.consoleSocket);
     if (auto size = stdio.currentSize()) {
       o.process.rows = size->rows;

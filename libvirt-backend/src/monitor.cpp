@@ -9,7 +9,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "runvirt/backend/container_network.hpp"
 #include "runvirt/backend/control.hpp"
+#include "runvirt/backend/dns_relay.hpp"
 #include "runvirt/backend/hooks.hpp"
 #include "runvirt/backend/monitor_loop.hpp"
 #include "runvirt/backend/network_namespace.hpp"
@@ -100,6 +102,32 @@ oci::State creatingState(const ContainerRecord& record) {
   return state;
 }
 
+// Taps are recorded before they exist, so `delete` can remove what a crashed set-up left.
+void recordTaps(const StateStore& store, const std::string& id, const std::vector<std::string>& taps) {
+  StateLock lock = store.lock(id);
+  ContainerRecord record = store.load(id);
+  record.taps = taps;
+  store.save(record);
+}
+
+// After the hooks filled the namespace: taps for its interfaces, the DNS relay when the
+// container's resolv.conf names Docker's embedded server, and what the VM needs of both.
+VmNetwork prepareNetwork(ContainerNetwork& network, const StateStore& store, const ContainerRecord& record,
+                         const oci::Spec& spec) {
+  VmNetwork vm;
+  if (network.empty()) return vm;
+  recordTaps(store, record.id, network.taps());
+  network.createTaps();
+  vm.interfaces = network.vmInterfaces();
+  vm.afterDomainStart = [&network] { network.attach(); };
+  vm.dnsRelay = usesEmbeddedDns(spec, record.bundle);
+  network.keepHostDnsTraffic(vm.dnsRelay);
+  // Forked before libvirt's connection exists: the monitor has no other thread yet.
+  if (vm.dnsRelay) startDnsRelay(VmPaths{record.vmDir}.dnsSocket());
+  vm.guestConfig = network.guestConfig(vm.dnsRelay);
+  return vm;
+}
+
 }  // namespace
 
 void runMonitor(const MonitorOptions& o) {
@@ -116,17 +144,28 @@ void runMonitor(const MonitorOptions& o) {
   StateStore store(o.root);
   std::optional<VmSession> session;
   std::optional<WorkloadStdio> stdio;
+  std::optional<ContainerNetwork> network;
+  bool joinedNetwork = false;
   UniqueFd listener, signals;
   try {
     ContainerRecord record = store.load(o.id);
     RuntimeConfig config = loadRuntimeConfig(o.configPath);
     oci::Spec spec = oci::loadSpec(record.bundle);
+    refuseHostNetworking(spec);
+    UniqueFd hostNamespace = openCurrentNetworkNamespace();
     signals = blockAndWatchSignals();
     stdio = setupWorkloadStdio(spec.process->terminal, o.consoleSocket);
-    if (spec.hasNamespace("network")) enterNetworkNamespace(spec.namespacePath("network"));
+    joinedNetwork = !spec.namespacePath("network").empty();
+    enterNetworkNamespace(spec.namespacePath("network"));
     runHooks(spec.hooks.prestart, "prestart", creatingState(record));
     runHooks(spec.hooks.createRuntime, "createRuntime", creatingState(record));
-    session = startContainerVm({record, spec, config, store.root(), stdio->currentSize()});
+    double t0 = log::monotonicSeconds();
+    network = withContext("container network", [&] { return ContainerNetwork::discover(std::move(hostNamespace)); });
+    VmNetwork vmNetwork =
+        withContext("container network", [&] { return prepareNetwork(*network, store, record, spec); });
+    log::debug("phase network set-up (host side, before the VM): " +
+               std::to_string(log::monotonicSeconds() - t0).substr(0, 5) + " s");
+    session = startContainerVm({record, spec, config, store.root(), stdio->currentSize(), std::move(vmNetwork)});
     listener = control::listen(VmPaths{record.vmDir}.controlSocket());
     {
       StateLock lock = store.lock(o.id);
@@ -136,6 +175,8 @@ void runMonitor(const MonitorOptions& o) {
     }
     report.ok();
   } catch (const std::exception& e) {
+    // Before the report: `create` then tears down the rest, with nothing of ours in flight.
+    if (network) network->undo();
     report.fail(e.what());
     _exit(1);
   }
@@ -148,6 +189,8 @@ void runMonitor(const MonitorOptions& o) {
   }
   // Closing the libvirt connection destroys the VM (it was started tied to it).
   session.reset();
+  // A namespace the container only joined outlives it: leave it as it was found.
+  if (network && joinedNetwork) network->undo();
   stdio.reset();
   exitLike(status);
 }

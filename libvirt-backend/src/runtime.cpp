@@ -12,10 +12,12 @@
 #include "runvirt/backend/control.hpp"
 #include "runvirt/backend/files.hpp"
 #include "runvirt/backend/hooks.hpp"
+#include "runvirt/backend/host_cgroup.hpp"
 #include "runvirt/backend/hypervisor.hpp"
 #include "runvirt/backend/process_info.hpp"
 #include "runvirt/backend/share.hpp"
 #include "runvirt/backend/subprocess.hpp"
+#include "runvirt/backend/tap.hpp"
 #include "runvirt/backend/vm_config.hpp"
 #include "runvirt/error.hpp"
 #include "runvirt/log.hpp"
@@ -140,8 +142,14 @@ pid_t Runtime::create(const CreateOptions& o) {
     if (!o.pidFile.empty()) writePidFile(o.pidFile, monitor);
     return monitor;
   } catch (Error& e) {
+    // The monitor records what it makes (taps) as it goes: clean up after the latest record.
+    ContainerRecord latest = record;
     try {
-      destroyResources(record);
+      latest = store_.load(o.id);
+    } catch (const Error&) {
+    }
+    try {
+      destroyResources(latest);
     } catch (const Error& cleanup) {
       e.wrap("(cleanup also failed: " + cleanup.message() + ")");
     }
@@ -235,8 +243,12 @@ void Runtime::destroyResources(const ContainerRecord& record) {
   if (!record.vmDir.empty()) {
     VmPaths paths{record.vmDir};
     attempt("unmount share", [&] { teardownShare(paths); });
+    // Before the VM directory goes: it lists the cgroup directories the monitor made.
+    attempt("remove cgroup", [&] { removeContainerCgroup(paths.dir); });
     attempt("remove VM directory", [&] { removeTree(paths.dir); });
   }
+  // Taps still in the host's namespace (a monitor killed while its domain started).
+  attempt("remove taps", [&] { removeHostTaps(record.taps); });
   attempt("remove state", [&] { store_.remove(record.id); });
   log::debug("phase teardown: " + timings);
   if (!errors.empty()) throw Error(errors);

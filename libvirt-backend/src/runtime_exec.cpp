@@ -53,7 +53,7 @@ int Runtime::exec(const ExecOptions& o) {
   // The container's seccomp profile binds its exec'd processes too, as under runc.
   oci::Spec spec = oci::loadSpec(record.bundle);
   std::string bpf = spec.linux && spec.linux->seccomp ? compileSeccomp(*spec.linux->seccomp) : "";
-  ExecMonitorOptions monitor{VmPaths{record.vmDir}.controlSocket(), toAgentProcess(o.process, bpf),
+  ExecMonitorOptions monitor{VmPaths{record.vmDir}.controlSocket(), record.vmDir, toAgentProcess(o.process, bpf),
                              o.consoleSocket, -1};
 
   int pipeFds[2];

@@ -75,8 +75,9 @@ std::vector<agent::Mount> prepareShare(const VmPaths& paths, const oci::Spec& sp
   // PRIVILEGED: keep the share's binds from propagating into other mount namespaces.
   if (mount(nullptr, share.c_str(), nullptr, MS_PRIVATE, nullptr) < 0) throwErrno("make " + share + " private");
 
+  // A read-only root is sealed by sealShare() once the agent made the mount points, as runc
+  // creates them in the rootfs before it turns read-only.
   bindMount(rootfs, share + "/rootfs", true);
-  if (spec.root.readonly) makeReadOnly(share + "/rootfs");
 
   for (std::size_t i = 0; i < spec.mounts.size(); ++i) {
     const auto& m = spec.mounts[i];
@@ -96,6 +97,10 @@ std::vector<agent::Mount> prepareShare(const VmPaths& paths, const oci::Spec& sp
     throwErrno("make " + share + " read-only");
   }
   return guestMounts(spec);
+}
+
+void sealShare(const VmPaths& paths, const oci::Spec& spec) {
+  if (spec.root.readonly) makeReadOnly(paths.shareDir() + "/rootfs");
 }
 
 void teardownShare(const VmPaths& paths) { unmountAllUnder(paths.shareDir()); }

@@ -10,6 +10,7 @@
 
 #include "runvirt/backend/files.hpp"
 #include "runvirt/backend/process_info.hpp"
+#include "runvirt/backend/tap.hpp"
 #include "runvirt/error.hpp"
 #include "runvirt/json_fields.hpp"
 #include "runvirt/oci/container_id.hpp"
@@ -53,17 +54,19 @@ oci::State ContainerRecord::ociState() const {
 }
 
 nlohmann::json toJson(const ContainerRecord& r) {
-  return {{"id", r.id},
-          {"bundle", r.bundle},
-          {"rootfs", r.rootfs},
-          {"created", r.created},
-          {"status", oci::toString(r.status)},
-          {"monitorPid", r.monitorPid},
-          {"monitorStartTime", r.monitorStartTime},
-          {"domainName", r.domainName},
-          {"vmDir", r.vmDir},
-          {"annotations", r.annotations},
-          {"hooks", r.hooks}};
+  nlohmann::json j = {{"id", r.id},
+                      {"bundle", r.bundle},
+                      {"rootfs", r.rootfs},
+                      {"created", r.created},
+                      {"status", oci::toString(r.status)},
+                      {"monitorPid", r.monitorPid},
+                      {"monitorStartTime", r.monitorStartTime},
+                      {"domainName", r.domainName},
+                      {"vmDir", r.vmDir},
+                      {"annotations", r.annotations},
+                      {"hooks", r.hooks}};
+  if (!r.taps.empty()) j["taps"] = r.taps;
+  return j;
 }
 
 ContainerRecord parseRecord(const nlohmann::json& j) {
@@ -83,6 +86,13 @@ ContainerRecord parseRecord(const nlohmann::json& j) {
   f.get("vmDir", r.vmDir, true);
   f.get("annotations", r.annotations);
   if (auto* hooks = f.object("hooks")) r.hooks = *hooks;
+  f.get("taps", r.taps);
+  for (std::size_t i = 0; i < r.taps.size(); ++i) {
+    // `delete` removes these from the host: never anything but a runvirt tap name.
+    if (!isTapName(r.taps[i])) {
+      f.problem(f.childPath("taps") + "[" + std::to_string(i) + "]", "is not a runvirt tap name");
+    }
+  }
   f.rejectUnknownKeys();
   throwIfProblems(problems, "invalid state.json");
   r.status = parseStatus(status);

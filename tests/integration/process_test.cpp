@@ -66,8 +66,9 @@ TEST_F(Process, ExitCodePassesThrough) {
 
 TEST_F(Process, DeathBySignalGives128PlusN) {
   // Without a pid namespace the process is not an init, so its own SIGTERM kills it (as with runc).
+  // (The network namespace stays: runvirt refuses host networking.)
   std::string bundle = makeBundle({"sh", "-c", "kill -TERM $$; sleep 5"}, [](nlohmann::json& c) {
-    c["linux"]["namespaces"] = {{{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}};
+    c["linux"]["namespaces"] = {{{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}, {{"type", "network"}}};
   });
   EXPECT_EQ(runvirt({"run", "--bundle", bundle, "term"}).status, 128 + 15);
 }

@@ -37,11 +37,12 @@ struct XmlCase {
   Accelerator accelerator = Accelerator::Tcg;
   bool debug = false;
   std::vector<NetworkInterface> interfaces;
+  bool dnsRelay = false;
 };
 
 XmlCase xmlCase(std::string name, Accelerator accelerator = Accelerator::Tcg, bool debug = false,
-                std::vector<NetworkInterface> interfaces = {}) {
-  return {std::move(name), accelerator, debug, std::move(interfaces)};
+                std::vector<NetworkInterface> interfaces = {}, bool dnsRelay = false) {
+  return {std::move(name), accelerator, debug, std::move(interfaces), dnsRelay};
 }
 
 void PrintTo(const XmlCase& c, std::ostream* os) { *os << c.name; }
@@ -50,6 +51,7 @@ std::string buildCase(const XmlCase& c) {
   oci::Spec spec = oci::loadSpec(test::goldenPath("domain-xml/" + c.name));
   VmConfig vm = planVm(spec, goldenRuntimeConfig(), goldenIdentity(), c.accelerator, kHostCpus, c.debug);
   vm.interfaces = c.interfaces;
+  vm.dnsRelay = c.dnsRelay;
   return buildDomainXml(vm);
 }
 
@@ -64,7 +66,12 @@ INSTANTIATE_TEST_SUITE_P(Cases, DomainXmlGolden,
                                            xmlCase("kvm", Accelerator::Kvm),
                                            xmlCase("debug", Accelerator::Tcg, true),
                                            xmlCase("tap", Accelerator::Tcg, false,
-                                                   {{"rv-tap0", "52:54:00:12:34:56"}})),
+                                                   {{"rv-tap0", "52:54:00:12:34:56"}}),
+                                           // Docker user-defined network: two NICs and the DNS port.
+                                           xmlCase("network", Accelerator::Tcg, false,
+                                                   {{"rv0123456789", "02:42:ac:12:00:02"},
+                                                    {"rvabcdef0123", "02:42:ac:13:00:02"}},
+                                                   true)),
                          [](const ::testing::TestParamInfo<XmlCase>& info) { return info.param.name; });
 
 // The numbers behind the golden files, so a `make golden` cannot quietly accept wrong ones.
@@ -103,6 +110,13 @@ TEST(DomainXml, ValuesAreEscaped) {
   std::string xml = buildDomainXml(vm);
   EXPECT_TRUE(contains(xml, "root='/tmp/a&apos;b&amp;c'"));
   EXPECT_TRUE(contains(xml, "<cmdline>x=&lt;y&gt;</cmdline>"));
+}
+
+TEST(DomainXml, DnsPortOnlyWhenRelaying) {
+  EXPECT_FALSE(contains(buildCase(xmlCase("tap")), "org.runvirt.dns.0"));
+  std::string xml = buildCase(xmlCase("network", Accelerator::Tcg, false, {}, true));
+  EXPECT_TRUE(contains(xml, "<source mode='bind' path='/run/runvirt-vms/runvirt-0123456789abcdef/dns.sock'/>"));
+  EXPECT_TRUE(contains(xml, "<target type='virtio' name='org.runvirt.dns.0'/>"));
 }
 
 TEST(DomainXml, IsDeterministic) { EXPECT_EQ(buildCase(xmlCase("tap")), buildCase(xmlCase("tap"))); }

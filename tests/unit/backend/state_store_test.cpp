@@ -40,6 +40,24 @@ TEST(ContainerRecord, JsonRoundTrip) {
   EXPECT_EQ(parsed.monitorStartTime, 987654321u);
 }
 
+TEST(ContainerRecord, TapsAreKeptWhenThereAreAny) {
+  EXPECT_FALSE(toJson(sampleRecord()).contains("taps"));
+  ContainerRecord r = sampleRecord();
+  r.taps = {"rv0123456789", "rvabcdef0123"};
+  nlohmann::json j = toJson(r);
+  EXPECT_EQ(j["taps"], nlohmann::json({"rv0123456789", "rvabcdef0123"}));
+  EXPECT_EQ(parseRecord(j).taps, r.taps);
+}
+
+TEST(ContainerRecord, TapsMustBeRunvirtTapNames) {
+  // `delete` removes them from the host: a hand-edited `eth0` must never get that far.
+  nlohmann::json j = toJson(sampleRecord());
+  j["taps"] = {"rv0123456789", "eth0"};
+  EXPECT_EQ(errorOf([&] { parseRecord(j); }), "invalid state.json: taps[1]: is not a runvirt tap name");
+  j["taps"] = "rv0123456789";
+  EXPECT_TRUE(contains(errorOf([&] { parseRecord(j); }), "taps"));
+}
+
 TEST(ContainerRecord, UnknownKeyIsRejected) {
   nlohmann::json j = toJson(sampleRecord());
   j["pid"] = 1;

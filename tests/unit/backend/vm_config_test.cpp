@@ -61,6 +61,18 @@ TEST(PlanVm, CpuQuotaIsCappedByHostCpus) {
   EXPECT_EQ(plan(withCpu(800000, 100000), 0).vcpus, 1u);
 }
 
+// The cloud kernel sees vCPUs beyond the first only through ACPI tables.
+TEST(PlanVm, MoreThanOneVcpuTurnsAcpiOn) {
+  VmConfig one = plan(withCpu(100000, 100000), 4);
+  EXPECT_FALSE(one.acpi);
+  EXPECT_TRUE(contains(one.cmdline, " acpi=off "));
+  VmConfig two = plan(withCpu(150000, 100000), 4);
+  EXPECT_EQ(two.vcpus, 2u);
+  EXPECT_TRUE(two.acpi);
+  EXPECT_FALSE(contains(two.cmdline, "acpi=off"));
+  EXPECT_TRUE(contains(two.cmdline, "panic=-1"));
+}
+
 TEST(PlanVm, UnlimitedOrIncompleteCpuUsesTheDefault) {
   EXPECT_EQ(plan(withCpu(-1, 100000)).vcpus, 1u);
   EXPECT_EQ(plan(withCpu(150000, std::nullopt)).vcpus, 1u);

@@ -11,6 +11,7 @@ namespace runvirt::backend {
 
 struct ExecMonitorOptions {
   std::string controlSocket;  // the container monitor's
+  std::string vmDir;          // the exec monitor joins the container's host cgroup
   agent::ProcessSpec process;
   std::string consoleSocket;
   int reportFd = -1;  // `exec` waits on this for {"ok":true} or {"error":"..."}

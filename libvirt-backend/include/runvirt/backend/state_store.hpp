@@ -27,6 +27,9 @@ struct ContainerRecord {
   std::string vmDir;
   std::map<std::string, std::string> annotations;
   nlohmann::json hooks = nlohmann::json::object();  // the spec's hooks, for poststart/poststop
+  // Tap devices made for the VM's NICs, recorded before they are created in the host's network
+  // namespace: `delete` removes any a failed or crashed set-up left there (removeHostTaps).
+  std::vector<std::string> taps;
 
   // Stored status, except that a dead monitor means the container has stopped.
   oci::Status effectiveStatus() const;

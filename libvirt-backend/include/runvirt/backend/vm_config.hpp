@@ -17,6 +17,7 @@ std::string toString(Accelerator accelerator);
 struct VmPaths {
   std::string dir;
   std::string agentSocket() const { return dir + "/agent.sock"; }
+  std::string dnsSocket() const { return dir + "/dns.sock"; }
   std::string controlSocket() const { return dir + "/control.sock"; }
   std::string consoleLog() const { return dir + "/console.log"; }
   std::string shareDir() const { return dir + "/share"; }
@@ -33,6 +34,7 @@ struct VmConfig {
   std::string stateRoot;    // --root of the container, in the metadata (finds orphans)
   Accelerator accelerator = Accelerator::Tcg;
   unsigned vcpus = 1;
+  bool acpi = false;  // ACPI tables (<features><acpi/>): how the guest finds vCPUs beyond the first
   unsigned memoryMiB = 512;
   std::string emulator;
   std::string kernel;
@@ -42,6 +44,8 @@ struct VmConfig {
   std::string qemuUser;
   VmPaths paths;
   std::vector<NetworkInterface> interfaces;
+  // A second virtio-serial port for DNS queries to Docker's embedded server (dns_relay.hpp).
+  bool dnsRelay = false;
 };
 
 struct VmIdentity {
@@ -56,8 +60,9 @@ struct VmIdentity {
 VmConfig planVm(const oci::Spec& spec, const RuntimeConfig& config, const VmIdentity& identity,
                 Accelerator accelerator, unsigned hostCpus, bool debug);
 
-// The guest kernel command line (fast boot options measured in LIBVIRT-RECIPE.md).
-std::string guestCmdline(const RuntimeConfig& config, bool debug);
+// The guest kernel command line (fast boot options measured in LIBVIRT-RECIPE.md); acpi=off
+// unless the VM has ACPI tables.
+std::string guestCmdline(const RuntimeConfig& config, bool debug, bool acpi = false);
 
 // Libvirt domain XML for the VM. Pure and deterministic.
 std::string buildDomainXml(const VmConfig& vm);

@@ -2,15 +2,18 @@
 // guest (not started). Owned by the monitor for the container's whole life.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "runvirt/backend/agent_client.hpp"
 #include "runvirt/backend/hypervisor.hpp"
 #include "runvirt/backend/runtime_config.hpp"
 #include "runvirt/backend/state_store.hpp"
 #include "runvirt/backend/terminal.hpp"
+#include "runvirt/backend/vm_config.hpp"
 #include "runvirt/oci/spec.hpp"
 
 namespace runvirt::backend {
@@ -22,12 +25,23 @@ struct VmSession {
   std::string domainName;
 };
 
+// The container's network as its VM needs it (container_network.hpp). Default: no NIC.
+struct VmNetwork {
+  std::vector<NetworkInterface> interfaces;  // taps in the host's namespace, opened by libvirt
+  bool dnsRelay = false;                     // add the DNS port (dns_relay.hpp)
+  // Runs once QEMU holds the taps, before the guest can use them.
+  std::function<void()> afterDomainStart;
+  // Sent to the agent right after the handshake, before the container is created.
+  std::optional<agent::ConfigureNetwork> guestConfig;
+};
+
 struct VmStartRequest {
   const ContainerRecord& record;
   const oci::Spec& spec;
   const RuntimeConfig& config;
   std::string stateRoot;  // --root, recorded in the domain metadata
   std::optional<WindowSize> terminalSize;  // overrides process.consoleSize
+  VmNetwork network;
 };
 
 // Throws Error naming the failed step. Partial state (share mounts, domain) is cleaned by the

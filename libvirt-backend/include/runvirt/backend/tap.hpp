@@ -1,0 +1,27 @@
+// The tap devices that carry a container's traffic to its VM's NICs. libvirt opens a tap by
+// name in the host's network namespace (`<target dev=... managed='no'/>`), so each tap is
+// created there, persistent, and moved into the container's namespace once QEMU holds it.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace runvirt::backend {
+
+// "rv" + 10 random hex digits: fits IFNAMSIZ, never one of Docker's names, and tells
+// `ip link` readers whose it is.
+std::string newTapName();
+bool isTapName(std::string_view name);
+
+// Creates the persistent tap `name` in the network namespace `namespaceFd`. Throws Error when a
+// device of that name already exists there.
+void createTap(const std::string& name, int namespaceFd);
+
+// Deletes the taps of `names` still in the host's network namespace (the calling thread's,
+// or `namespaceFd`'s when given): set-up died between creating them and moving them into the
+// container's. Names that are not runvirt tap names, and devices that are not taps, are left
+// alone; absent ones are fine. `delete` calls this with the taps of the container's record.
+void removeHostTaps(const std::vector<std::string>& names, int namespaceFd = -1);
+
+}  // namespace runvirt::backend
