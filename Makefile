@@ -6,6 +6,9 @@
 #   make unit       unit and golden tests only (no daemons needed)
 #   make golden     rewrite golden files from the current code (review the diff!)
 #   make install    install into $(DESTDIR)$(PREFIX) and build the guest image
+#   make deb        build/deb/runvirt_$(VERSION)_amd64.deb (dpkg-buildpackage, packaging/deb)
+#   make rpm        build/rpm/RPMS/x86_64/runvirt-$(VERSION)-1.x86_64.rpm (rpmbuild, packaging/rpm)
+#   make package-test  install, use and purge the real deb (tests/package/run.sh; last in `check`)
 #
 # Layering (enforced by include paths and link lines below):
 #   runtime-cli -> libvirt-backend -> guest/protocol -> oci;  guest/agent -> guest/protocol -> oci
@@ -13,10 +16,20 @@
 CXX       ?= g++
 CXXFLAGS  ?= -O2 -g
 CXXFLAGS  += -std=c++20 -Wall -Wextra -Werror -MMD -MP
+# CPPFLAGS and LDFLAGS are empty here; package builds pass dpkg-buildflags' (hardening) in them.
 PREFIX    ?= /usr/local
 LIBDIR    ?= $(PREFIX)/lib/runvirt
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
 GUESTDIR  ?= /var/lib/runvirt/guest
 B         := build
+
+# The one version number; packaging/deb/debian/changelog and packaging/rpm/runvirt.spec must
+# agree (`make deb` and `make rpm` check). A package build has no .git: it reads .commit.
+VERSION   := 0.1.0
+ifeq ($(origin COMMIT),undefined)
+COMMIT    := $(shell cat .commit 2>/dev/null || git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+endif
 
 OCI_SRC     := $(wildcard oci/src/*.cpp)
 PROTO_SRC   := $(wildcard guest/protocol/src/*.cpp)
@@ -56,13 +69,21 @@ INTEG   := $(B)/integration-tests
 DOCKERT := $(B)/docker-tests
 GUEST_IMAGE := $(B)/guest/initrd.img
 
-.PHONY: all deps build guest unit integration docker-tests check demo golden install uninstall daemons clean indent
+.PHONY: all deps build guest unit integration docker-tests check demo golden install install-package uninstall \
+        daemons clean indent deb rpm package-test
 all: build
 build: $(RUNVIRT) $(AGENT) $(UNIT) $(INTEG) $(DOCKERT)
 
 $(B)/obj/%.o: %.cpp
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(INCLUDES) -c $< -o $@
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(INCLUDES) -c $< -o $@
+
+# `runvirt --version` and `runvirt env`: rebuilt when the version or the commit changes.
+VERSION_STAMP := $(B)/version-$(VERSION)-$(COMMIT).stamp
+$(VERSION_STAMP):
+	@mkdir -p $(B) && rm -f $(B)/version-*.stamp && touch $@
+$(B)/obj/runtime-cli/commands/common.o: $(VERSION_STAMP)
+$(B)/obj/runtime-cli/commands/common.o: CPPFLAGS += -DRUNVIRT_VERSION='"$(VERSION)"' -DRUNVIRT_COMMIT='"$(COMMIT)"'
 
 $(LIBOCI): $(call obj,$(OCI_SRC))
 $(LIBPROTO): $(call obj,$(PROTO_SRC))
@@ -73,15 +94,15 @@ $(B)/%.a:
 	rm -f $@ && ar rcs $@ $^
 
 $(RUNVIRT): $(call obj,runtime-cli/main.cpp) $(LIBCLI) $(LIBBACKEND) $(LIBPROTO) $(LIBOCI)
-	$(CXX) $(CXXFLAGS) -o $@ $^ $(HOST_LIBS)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
 # The agent is PID 1 of the guest's initramfs: fully static, no NSS, no libseccomp.
 $(AGENT): $(call obj,$(AGENT_SRC)) $(LIBPROTO) $(LIBOCI)
-	$(CXX) $(CXXFLAGS) -static -o $@ $^
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -static -o $@ $^
 
 # Objects before archives: the agent's objects need symbols from libagentproto and liboci.
 $(UNIT): $(call obj,$(UNIT_SRC)) $(filter-out $(B)/obj/guest/agent/main.o,$(call obj,$(AGENT_SRC))) $(LIBCLI) $(LIBBACKEND) $(LIBPROTO) $(LIBOCI)
-	$(CXX) $(CXXFLAGS) -o $@ $^ $(HOST_LIBS) -lgtest -lgtest_main -pthread
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS) -lgtest -lgtest_main -pthread
 
 # Integration tests only drive the runvirt binary: they link no runvirt library.
 $(INTEG): $(call obj,$(INTEG_SRC) $(SUPPORT_SRC))
@@ -121,11 +142,43 @@ install: $(RUNVIRT) $(AGENT)
 	install -D -m 0755 $(RUNVIRT) $(DESTDIR)$(PREFIX)/bin/runvirt
 	install -D -m 0755 $(AGENT) $(DESTDIR)$(LIBDIR)/runvirt-agent
 	install -D -m 0755 guest/image/build-guest-image.sh $(DESTDIR)$(LIBDIR)/build-guest-image
+	install -D -m 0644 packaging/runvirt.8 $(DESTDIR)$(MANDIR)/man8/runvirt.8
 	[ -n "$(DESTDIR)" ] || $(LIBDIR)/build-guest-image --agent $(LIBDIR)/runvirt-agent --out $(GUESTDIR)
 
+# What the deb and the rpm install (debian/rules and runvirt.spec call this, PREFIX=/usr): `install`
+# plus the configuration file, the kernel hook and the maintainer scripts' shared helper.
+SUBST = sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@GUESTDIR@|$(GUESTDIR)|g'
+install-package: install
+	@[ -n "$(DESTDIR)" ] || { echo "install-package is for package builds: set DESTDIR" >&2; exit 1; }
+	install -D -m 0644 packaging/config.toml $(DESTDIR)$(SYSCONFDIR)/runvirt/config.toml
+	install -d $(DESTDIR)$(SYSCONFDIR)/kernel/postinst.d
+	$(SUBST) packaging/kernel-hook.sh > $(DESTDIR)$(SYSCONFDIR)/kernel/postinst.d/zz-runvirt
+	chmod 0755 $(DESTDIR)$(SYSCONFDIR)/kernel/postinst.d/zz-runvirt
+	$(SUBST) packaging/host-setup.sh > $(DESTDIR)$(LIBDIR)/host-setup
+	chmod 0755 $(DESTDIR)$(LIBDIR)/host-setup
+
 uninstall:
-	rm -f $(PREFIX)/bin/runvirt
+	rm -f $(PREFIX)/bin/runvirt $(MANDIR)/man8/runvirt.8
 	rm -rf $(LIBDIR) $(GUESTDIR)
+
+# Packages, built from a copy of the source tree in build/deb and build/rpm (never in place);
+# rebuilt when a source file changes.
+PACKAGE_SOURCES := $(shell find Makefile README.md oci guest libvirt-backend runtime-cli packaging scripts tests -type f 2>/dev/null)
+DEB := $(B)/deb/runvirt_$(VERSION)_amd64.deb
+RPM := $(B)/rpm/RPMS/x86_64/runvirt-$(VERSION)-1.x86_64.rpm
+
+deb: $(DEB)
+$(DEB): $(PACKAGE_SOURCES)
+	bash packaging/deb/build.sh $(VERSION) $(COMMIT)
+
+rpm: $(RPM)
+$(RPM): $(PACKAGE_SOURCES)
+	bash packaging/rpm/build.sh $(VERSION) $(COMMIT)
+
+# Needs the daemons and the development install (`make install`, whose Docker registration it
+# restores at the end): install, check, docker run --runtime=kata, purge; rpm contents vs the deb.
+package-test: $(DEB) $(RPM)
+	bash tests/package/run.sh $(DEB) $(RPM)
 
 # The two set-up commands of the README.
 demo:
@@ -142,6 +195,7 @@ check:
 	$(MAKE) unit
 	$(MAKE) integration
 	$(MAKE) docker-tests
+	$(MAKE) package-test
 
 indent:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -21,6 +21,7 @@ const std::map<std::string, Handler>& commands() {
       {"resume", cli::resumeCommand},   {"update", cli::updateCommand},   {"features", cli::featuresCommand}, {"spec", cli::specCommand},
       {"monitor", cli::monitorCommand},  {"install-docker", cli::installDockerCommand},
       {"uninstall-docker", cli::uninstallDockerCommand},
+      {"check", cli::checkCommand},      {"env", cli::envCommand},
   };
   return table;
 }
@@ -29,8 +30,10 @@ constexpr const char* kUsage =
     "runvirt: an OCI runtime that runs every container in its own virtual machine\n\n"
     "usage: runvirt [global options] command [command options] [arguments...]\n\n"
     "commands: create start run exec state list kill delete ps pause resume features spec\n"
-    "          install-docker [--name N] [--default] [--path P] [--daemon-json F]   register in Docker\n"
-    "          uninstall-docker [--path P] [--daemon-json F]\n\n"
+    "          install-docker [--name N] [--default] [--replace] [--path P] [--daemon-json F]\n"
+    "          uninstall-docker [--path P] [--daemon-json F]\n"
+    "          check [--probe-timeout S]      can this host run containers (libvirt, QEMU, KVM or TCG and why, ...)\n"
+    "          env [--json]                   effective configuration and component versions\n\n"
     "global options:\n"
     "  --root DIR          state directory (default /run/runvirt)\n"
     "  --log FILE          log file (default stderr)\n"

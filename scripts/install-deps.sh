@@ -11,9 +11,11 @@ run=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-syste
 guest_image=(cpio kmod lz4 binutils)
 # Docker 20.10 with runc, side by side with runvirt in the Docker suite.
 docker=(docker.io runc)
-tests=(busybox-static util-linux)
+tests=(busybox-static util-linux jq)
+# make deb (dpkg-buildpackage checks build-essential), make rpm (rpmbuild), the package test.
+packaging=(build-essential debhelper dpkg-dev rpm)
 
-packages=("${build[@]}" "${run[@]}" "${guest_image[@]}" "${docker[@]}" "${tests[@]}")
+packages=("${build[@]}" "${run[@]}" "${guest_image[@]}" "${docker[@]}" "${tests[@]}" "${packaging[@]}")
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

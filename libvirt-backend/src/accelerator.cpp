@@ -16,7 +16,9 @@
 #include <sstream>
 
 #include "runvirt/backend/files.hpp"
+#include "runvirt/backend/subprocess.hpp"
 #include "runvirt/error.hpp"
+#include "runvirt/log.hpp"
 #include "runvirt/unique_fd.hpp"
 
 namespace runvirt::backend {
@@ -38,9 +40,38 @@ bool cpuHasVirtualization() {
   return false;
 }
 
-bool devKvmUsable() {
+// Sets `usable` and says why.
+std::string devKvmState(bool& usable) {
+  usable = false;
   UniqueFd fd(open("/dev/kvm", O_RDWR | O_CLOEXEC));
-  return fd && ioctl(fd.get(), KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
+  if (!fd) return errno == ENOENT ? "missing" : std::string("cannot be opened: ") + std::strerror(errno);
+  int api = ioctl(fd.get(), KVM_GET_API_VERSION, 0);
+  if (api != KVM_API_VERSION) {
+    return "opens, but reports API version " + std::to_string(api) + " (expected " +
+           std::to_string(KVM_API_VERSION) + ")";
+  }
+  usable = true;
+  return "opens (API " + std::to_string(api) + ")";
+}
+
+std::string seconds(double s) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.1f s", s);
+  return buf;
+}
+
+// The last non-empty line of QEMU's output, printable characters only, for an error message.
+std::string lastLine(const std::string& output) {
+  std::string line, last;
+  for (char c : output) {
+    if (c == '\n' || c == '\r') {
+      if (!line.empty()) last = line;
+      line.clear();
+    } else if (c >= 0x20 && c < 0x7f && line.size() < 200) {
+      line += c;
+    }
+  }
+  return line.empty() ? last : line;
 }
 
 // Child side of the probe: exit code 0 = the guest ran `hlt`.
@@ -112,6 +143,74 @@ bool probeKvm(double timeoutSeconds, std::string& detail) {
   return false;
 }
 
+bool probeGuestBoot(const BootProbeTarget& target, const std::string& accel, std::string& detail) {
+  if (access(target.kernel.c_str(), R_OK) != 0) {
+    detail = "the guest kernel " + quote(target.kernel) + " cannot be read: " + std::strerror(errno);
+    return false;
+  }
+  int pipeFds[2];
+  if (pipe2(pipeFds, O_CLOEXEC) < 0) {
+    detail = std::string("pipe: ") + std::strerror(errno);
+    return false;
+  }
+  UniqueFd readEnd(pipeFds[0]), writeEnd(pipeFds[1]);
+  UniqueFd devNull(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  SpawnOptions o;
+  o.path = target.qemu;
+  // The domain's machine type and CPU model (domain_xml.cpp), no disk, no network, no initrd:
+  // the kernel panics after its banner, which is all this waits for.
+  o.argv = {target.qemu, "-accel", accel, "-machine", "pc", "-cpu", accel == "kvm" ? "host" : "max", "-m", "128",
+            "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
+            "-kernel", target.kernel, "-append", "console=ttyS0 earlyprintk=ttyS0 panic=-1"};
+  o.fds = {{0, devNull.get()}, {1, writeEnd.get()}, {2, writeEnd.get()}};
+  o.newSession = true;
+  pid_t pid;
+  try {
+    pid = spawn(o);
+  } catch (const Error& e) {
+    detail = "cannot start QEMU: " + e.message();
+    return false;
+  }
+  writeEnd.reset();
+  double start = log::monotonicSeconds();
+  std::string output;
+  bool banner = false, exited = false;
+  while (!banner && !exited) {
+    double left = start + target.timeoutSeconds - log::monotonicSeconds();
+    if (left <= 0) break;
+    pollfd p{readEnd.get(), POLLIN, 0};
+    int rc = poll(&p, 1, static_cast<int>(left * 1000) + 1);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0) break;
+    char buf[4096];
+    ssize_t n = read(readEnd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      exited = true;
+    } else {
+      output.append(buf, static_cast<std::size_t>(n));
+      banner = output.find("Linux version") != std::string::npos;
+      if (output.size() > 65536) output.erase(0, output.size() - 4096);
+    }
+  }
+  double took = log::monotonicSeconds() - start;
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  if (banner) {
+    detail = "the guest kernel booted on " + accel + " (banner after " + seconds(took) + ")";
+    return true;
+  }
+  if (exited) {
+    std::string why = lastLine(output);
+    detail = "QEMU with " + accel + " exited before the guest kernel printed anything";
+    if (!why.empty()) detail += ": " + why;
+    return false;
+  }
+  detail = "the guest kernel printed nothing within " + seconds(target.timeoutSeconds) + " under QEMU with " + accel +
+           " (guests hang on this /dev/kvm)";
+  return false;
+}
+
 AcceleratorDecision decideAccelerator(AcceleratorChoice choice, const KvmFacts& f) {
   if (choice == AcceleratorChoice::Tcg) return {Accelerator::Tcg, "tcg: chosen in the configuration"};
   if (choice == AcceleratorChoice::Kvm) return {Accelerator::Kvm, "kvm: chosen in the configuration"};
@@ -119,11 +218,39 @@ AcceleratorDecision decideAccelerator(AcceleratorChoice choice, const KvmFacts& 
     return {Accelerator::Tcg, "tcg: the CPU flags show no vmx/svm (hardware virtualization not offered)"};
   }
   if (!f.devKvmUsable) return {Accelerator::Tcg, "tcg: /dev/kvm is missing or cannot be opened"};
-  if (!f.probeRan.value_or(false)) return {Accelerator::Tcg, "tcg: " + f.probeDetail};
-  return {Accelerator::Kvm, "kvm: vmx/svm present, /dev/kvm usable, " + f.probeDetail};
+  if (!f.probeRan.value_or(false)) {
+    return {Accelerator::Tcg, "tcg: " + (f.probeDetail.empty() ? std::string("KVM was not probed") : f.probeDetail)};
+  }
+  if (f.bootProbeRan && !*f.bootProbeRan) return {Accelerator::Tcg, "tcg: " + f.bootProbeDetail};
+  std::string evidence = f.probeDetail;
+  if (f.bootProbeRan) evidence += ", " + f.bootProbeDetail;
+  return {Accelerator::Kvm, "kvm: vmx/svm present, /dev/kvm usable, " + evidence};
 }
 
-AcceleratorDecision chooseAccelerator(AcceleratorChoice choice, const std::string& cacheDir) {
+std::string describeKvmFacts(const KvmFacts& f) {
+  std::string dev = f.devKvmDetail;
+  if (dev.empty()) dev = f.devKvmUsable ? "usable" : "not examined";
+  std::string out = std::string("CPU flags: ") + (f.cpuHasVirtualization ? "vmx/svm present" : "no vmx/svm");
+  out += "; /dev/kvm: " + dev;
+  out += "; hlt probe: " + (f.probeRan ? f.probeDetail : std::string("not run"));
+  out += "; boot probe: " + (f.bootProbeRan ? f.bootProbeDetail : std::string("not run"));
+  return out;
+}
+
+KvmFacts gatherKvmFacts(const KvmProbeOptions& o) {
+  KvmFacts f;
+  f.cpuHasVirtualization = cpuHasVirtualization();
+  if (o.stopAtFirstFailure && !f.cpuHasVirtualization) return f;
+  f.devKvmDetail = devKvmState(f.devKvmUsable);
+  if (!f.devKvmUsable) return f;
+  f.probeRan = probeKvm(2.0, f.probeDetail);
+  if (o.stopAtFirstFailure && !*f.probeRan) return f;
+  if (o.boot) f.bootProbeRan = probeGuestBoot(*o.boot, "kvm", f.bootProbeDetail);
+  return f;
+}
+
+AcceleratorDecision chooseAccelerator(AcceleratorChoice choice, const std::string& cacheDir,
+                                      const std::optional<BootProbeTarget>& bootProbe) {
   if (choice != AcceleratorChoice::Auto) return decideAccelerator(choice, {});
   std::string cachePath = cacheDir + "/accelerator.json";
   std::string boot = bootId();
@@ -136,10 +263,9 @@ AcceleratorDecision chooseAccelerator(AcceleratorChoice choice, const std::strin
   } catch (const std::exception&) {
     // No cache or a stale one: decide again.
   }
-  KvmFacts facts;
-  facts.cpuHasVirtualization = cpuHasVirtualization();
-  facts.devKvmUsable = facts.cpuHasVirtualization && devKvmUsable();
-  if (facts.devKvmUsable) facts.probeRan = probeKvm(2.0, facts.probeDetail);
+  KvmProbeOptions probe;
+  probe.boot = bootProbe;
+  KvmFacts facts = gatherKvmFacts(probe);
   AcceleratorDecision decision = decideAccelerator(choice, facts);
   try {
     nlohmann::json j = {{"bootId", boot}, {"accelerator", toString(decision.accelerator)}, {"reason", decision.reason}};

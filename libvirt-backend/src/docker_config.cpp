@@ -19,14 +19,14 @@ bool pointsAt(const DaemonJson& runtime, const std::string& path) {
 }  // namespace
 
 Registration registerRuntimes(DaemonJson& config, const std::vector<std::string>& names, const std::string& path,
-                              bool makeDefault) {
+                              bool makeDefault, bool replace) {
   if (!config.is_object()) throw Error("daemon.json is not a JSON object");
   if (!config.contains("runtimes")) config["runtimes"] = DaemonJson::object();
   DaemonJson& runtimes = config["runtimes"];
   if (!runtimes.is_object()) throw Error("daemon.json: \"runtimes\" is not an object");
   Registration result;
   for (const auto& name : names) {
-    if (runtimes.contains(name) && !pointsAt(runtimes[name], path)) {
+    if (!replace && runtimes.contains(name) && !pointsAt(runtimes[name], path)) {
       result.skipped.push_back(name);
       continue;
     }

@@ -13,6 +13,7 @@ namespace {
 
 Options gOptions;
 int gFd = STDERR_FILENO;
+Level gMinimum = Level::Info;
 
 const char* levelName(Level level) {
   switch (level) {
@@ -64,8 +65,10 @@ const Options& options() { return gOptions; }
 
 bool toFile() { return gFd != STDERR_FILENO; }
 
+void setMinimumLevel(Level minimum) { gMinimum = minimum; }
+
 void write(Level level, std::string_view message) {
-  if (level == Level::Debug && !gOptions.debug) return;
+  if (level == Level::Debug ? !gOptions.debug : level < gMinimum) return;
   std::string line = gOptions.format == Format::Json ? jsonLine(level, message) : textLine(level, message);
   // One write per line: O_APPEND keeps lines from the CLI and the monitor whole.
   [[maybe_unused]] ssize_t n = ::write(gFd, line.data(), line.size());

@@ -150,6 +150,7 @@ void runMonitor(const MonitorOptions& o) {
   try {
     ContainerRecord record = store.load(o.id);
     RuntimeConfig config = loadRuntimeConfig(o.configPath);
+    applyLogLevel(config);
     oci::Spec spec = oci::loadSpec(record.bundle);
     refuseHostNetworking(spec);
     UniqueFd hostNamespace = openCurrentNetworkNamespace();

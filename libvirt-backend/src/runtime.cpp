@@ -81,7 +81,10 @@ Runtime::Runtime(std::string root, std::string configPath, std::vector<std::stri
       configPath_(std::move(configPath)),
       config_(loadRuntimeConfig(configPath_)),
       globalArgs_(std::move(globalArgs)),
-      connect_(std::move(connect)) {}
+      connect_(std::move(connect)) {
+  // config.toml's log_level; the monitors started from here inherit "debug" as --debug.
+  if (applyLogLevel(config_)) globalArgs_.push_back("--debug");
+}
 
 pid_t Runtime::create(const CreateOptions& o) {
   oci::validateContainerId(o.id);

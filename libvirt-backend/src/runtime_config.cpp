@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "runvirt/error.hpp"
+#include "runvirt/log.hpp"
 
 namespace runvirt::backend {
 
@@ -128,9 +129,100 @@ RuntimeConfig parseRuntimeConfig(const std::string& text, const std::string& sou
     r.get("qemu_user", config.qemuUser);
     r.get("agent_timeout_seconds", config.agentTimeoutSeconds);
     r.get("log_level", config.logLevel);
+    if (config.logLevel != "debug" && config.logLevel != "info" && config.logLevel != "warning" &&
+        config.logLevel != "error") {
+      r.fail(*rt->get("log_level"), "log_level", "must be one of debug, info, warning, error");
+    }
     r.rejectUnknown();
   }
   return config;
+}
+
+namespace {
+
+// A TOML basic string.
+std::string tomlString(const std::string& value) {
+  std::string out = "\"";
+  for (unsigned char c : value) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string tomlFloat(double value) {
+  std::ostringstream out;
+  out.precision(17);
+  out << value;
+  std::string text = out.str();
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text;
+}
+
+}  // namespace
+
+std::vector<TomlEntry> runtimeConfigEntries(const RuntimeConfig& c) {
+  auto u = [](unsigned v) { return static_cast<std::int64_t>(v); };
+  return {
+      {"hypervisor", "kernel", c.kernel},
+      {"hypervisor", "initrd", c.initrd},
+      {"hypervisor", "qemu", c.qemu},
+      {"hypervisor", "virtiofsd", c.virtiofsd},
+      {"hypervisor", "accelerator", toString(c.accelerator)},
+      {"hypervisor", "default_vcpus", u(c.defaultVcpus)},
+      {"hypervisor", "default_memory_mib", u(c.defaultMemoryMiB)},
+      {"hypervisor", "memory_overhead_mib", u(c.memoryOverheadMiB)},
+      {"hypervisor", "shared_fs", c.sharedFs},
+      {"hypervisor", "kernel_params", c.kernelParams},
+      {"runtime", "libvirt_uri", c.libvirtUri},
+      {"runtime", "vm_dir", c.vmDir},
+      {"runtime", "qemu_user", c.qemuUser},
+      {"runtime", "agent_timeout_seconds", c.agentTimeoutSeconds},
+      {"runtime", "log_level", c.logLevel},
+  };
+}
+
+std::string formatToml(const std::vector<TomlEntry>& entries) {
+  std::ostringstream out;
+  std::string table;
+  for (const auto& e : entries) {
+    if (e.table != table) {
+      out << (table.empty() ? "" : "\n") << "[" << e.table << "]\n";
+      table = e.table;
+    }
+    out << e.key << " = ";
+    if (auto* s = std::get_if<std::string>(&e.value)) {
+      out << tomlString(*s);
+    } else if (auto* i = std::get_if<std::int64_t>(&e.value)) {
+      out << *i;
+    } else {
+      out << tomlFloat(std::get<double>(e.value));
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
+std::string formatRuntimeConfig(const RuntimeConfig& config) { return formatToml(runtimeConfigEntries(config)); }
+
+bool applyLogLevel(const RuntimeConfig& config) {
+  log::Level minimum = config.logLevel == "warning" ? log::Level::Warning
+                       : config.logLevel == "error" ? log::Level::Error
+                                                    : log::Level::Info;
+  log::setMinimumLevel(minimum);
+  if (config.logLevel != "debug" || log::options().debug) return false;
+  log::Options options = log::options();
+  options.debug = true;
+  log::configure(options);
+  return true;
 }
 
 RuntimeConfig loadRuntimeConfig(const std::string& flagPath) {

@@ -43,7 +43,10 @@ VmSession startContainerVm(const VmStartRequest& r) {
   requireGuestAsset(r.config.initrd, "initrd");
   makeDirs(paths.dir, 0700);
 
-  AcceleratorDecision accel = chooseAccelerator(r.config.accelerator, r.config.vmDir);
+  // The boot probe catches hosts whose KVM runs a test instruction but hangs real guests; it
+  // runs at most once per host boot (the decision is cached).
+  AcceleratorDecision accel = chooseAccelerator(r.config.accelerator, r.config.vmDir,
+                                                BootProbeTarget{r.config.qemu, r.config.kernel});
   log::debug("accelerator " + accel.reason);
 
   auto mounts = withContext("prepare the share", [&] {

@@ -28,11 +28,16 @@ int specCommand(const GlobalOptions& global, const Args& args);
 int monitorCommand(const GlobalOptions& global, const Args& args);
 int installDockerCommand(const GlobalOptions& global, const Args& args);
 int uninstallDockerCommand(const GlobalOptions& global, const Args& args);
+int checkCommand(const GlobalOptions& global, const Args& args);
+int envCommand(const GlobalOptions& global, const Args& args);
 
 // The backend for --root, with the global flags a monitor must inherit.
 backend::Runtime makeRuntime(const GlobalOptions& global);
 
 // "runvirt version X\ncommit: Y\nspec: Z\n" (containerd parses these lines).
 std::string versionText();
+
+// This runvirt binary, resolved (/proc/self/exe).
+std::string executablePath();
 
 }  // namespace runvirt::cli

@@ -35,7 +35,7 @@ int installDockerCommand(const GlobalOptions&, const Args& args) {
   std::vector<std::string> names = o.name.empty() ? std::vector<std::string>{"runvirt", "kata"}
                                                   : std::vector<std::string>{o.name};
   auto config = backend::readDaemonJson(o.daemonJson);
-  auto result = backend::registerRuntimes(config, names, path, o.makeDefault);
+  auto result = backend::registerRuntimes(config, names, path, o.makeDefault, o.replace);
   backend::writeDaemonJson(o.daemonJson, config);
   for (const auto& name : result.registered) std::cout << "registered runtime " << name << " -> " << path << "\n";
   for (const auto& name : result.skipped) {

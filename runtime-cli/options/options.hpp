@@ -88,8 +88,20 @@ struct SpecOptions {
 struct DockerOptions {
   std::string name;  // empty: "runvirt" and "kata"
   bool makeDefault = false;
+  bool replace = false;  // take the names over even from another runtime (a test's own build)
   std::string path;  // empty: this runvirt binary
   std::string daemonJson = "/etc/docker/daemon.json";
+};
+
+// `runvirt check`: the host's readiness, one line per requirement.
+struct CheckOptions {
+  std::string daemonJson = "/etc/docker/daemon.json";
+  double probeTimeout = 3;  // seconds for the guest kernel to boot on KVM
+};
+
+// `runvirt env`: effective configuration and component versions.
+struct EnvOptions {
+  bool json = false;  // JSON instead of TOML
 };
 
 // The hidden `monitor` verb `create` starts (like runc's `init`).

@@ -268,10 +268,32 @@ SpecOptions parseSpecCommand(const std::vector<std::string>& args) {
 DockerOptions parseDocker(const std::string& verb, const std::vector<std::string>& args) {
   DockerOptions o;
   po::options_description d;
-  d.add_options()("name", po::value(&o.name))("default", flag(&o.makeDefault))("path", po::value(&o.path))(
+  d.add_options()("name", po::value(&o.name))("default", flag(&o.makeDefault))("replace", flag(&o.replace))(
+      "path", po::value(&o.path))(
       "daemon-json", po::value(&o.daemonJson));
   Parsed p = parse(args, d);
   requireArgs(verb, p, 0, 0);
+  return o;
+}
+
+CheckOptions parseCheck(const std::vector<std::string>& args) {
+  CheckOptions o;
+  po::options_description d;
+  d.add_options()("daemon-json", po::value(&o.daemonJson))("probe-timeout", po::value(&o.probeTimeout));
+  Parsed p = parse(args, d);
+  requireArgs("check", p, 0, 0);
+  if (!(o.probeTimeout > 0 && o.probeTimeout <= 60)) {
+    throw Error("--probe-timeout must be more than 0 and at most 60 seconds", ErrorKind::InvalidArgument);
+  }
+  return o;
+}
+
+EnvOptions parseEnv(const std::vector<std::string>& args) {
+  EnvOptions o;
+  po::options_description d;
+  d.add_options()("json", flag(&o.json));
+  Parsed p = parse(args, d);
+  requireArgs("env", p, 0, 0);
   return o;
 }
 

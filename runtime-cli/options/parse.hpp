@@ -29,5 +29,7 @@ PsOptions parsePs(const std::vector<std::string>& args);
 SpecOptions parseSpecCommand(const std::vector<std::string>& args);
 MonitorCommandOptions parseMonitor(const std::vector<std::string>& args);
 DockerOptions parseDocker(const std::string& verb, const std::vector<std::string>& args);
+CheckOptions parseCheck(const std::vector<std::string>& args);
+EnvOptions parseEnv(const std::vector<std::string>& args);
 
 }  // namespace runvirt::cli

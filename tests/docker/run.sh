@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash scripts/start-daemons.sh
-runvirt install-docker
+# --replace: the names may point at another build (a developer's tree, an older install).
+runvirt install-docker --replace
 bash scripts/make-docker-images.sh
 exec build/docker-tests "$@"

@@ -19,6 +19,8 @@ struct Options {
 // Called once per process (the CLI and the monitor); later calls replace the sink.
 void configure(const Options& options);
 const Options& options();
+// Lines below `minimum` are dropped (config.toml's log_level); debug lines still need --debug.
+void setMinimumLevel(Level minimum);
 // True when lines go to a file (then the CLI also prints its final error on stderr, as runc does).
 bool toFile();
 

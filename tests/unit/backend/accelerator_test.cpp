@@ -11,7 +11,18 @@ namespace {
 using test::contains;
 
 KvmFacts facts(bool cpu, bool dev, std::optional<bool> probe, std::string detail = "") {
-  return KvmFacts{cpu, dev, probe, std::move(detail)};
+  KvmFacts f;
+  f.cpuHasVirtualization = cpu;
+  f.devKvmUsable = dev;
+  f.probeRan = probe;
+  f.probeDetail = std::move(detail);
+  return f;
+}
+
+KvmFacts withBoot(KvmFacts f, bool booted, std::string detail) {
+  f.bootProbeRan = booted;
+  f.bootProbeDetail = std::move(detail);
+  return f;
 }
 
 struct Row {
@@ -50,13 +61,34 @@ INSTANTIATE_TEST_SUITE_P(
             "tcg: a test guest did not halt within 2.0 s"},
         Row{"auto_probe_not_run", AcceleratorChoice::Auto, facts(true, true, std::nullopt), Accelerator::Tcg, "tcg"},
         Row{"auto_probe_ok", AcceleratorChoice::Auto, kAllGood, Accelerator::Kvm,
-            "kvm: vmx/svm present, /dev/kvm usable, a test guest ran and halted"}),
+            "kvm: vmx/svm present, /dev/kvm usable, a test guest ran and halted"},
+        Row{"auto_boot_probe_hangs", AcceleratorChoice::Auto,
+            withBoot(kAllGood, false, "the guest kernel printed nothing within 3.0 s under QEMU with kvm"),
+            Accelerator::Tcg, "tcg: the guest kernel printed nothing within 3.0 s"},
+        Row{"auto_boot_probe_ok", AcceleratorChoice::Auto,
+            withBoot(kAllGood, true, "the guest kernel booted on kvm (banner after 0.4 s)"), Accelerator::Kvm,
+            "kvm: vmx/svm present, /dev/kvm usable, a test guest ran and halted, the guest kernel booted on kvm"}),
     [](const ::testing::TestParamInfo<Row>& info) { return std::string(info.param.name); });
 
 TEST(Accelerator, ExplicitChoiceIsNeitherProbedNorCached) {
   test::TempDir cache;
   EXPECT_EQ(chooseAccelerator(AcceleratorChoice::Tcg, cache.path()).accelerator, Accelerator::Tcg);
   EXPECT_FALSE(test::exists(cache / "accelerator.json"));
+}
+
+TEST(Accelerator, DescribeEveryFact) {
+  KvmFacts f = withBoot(facts(false, true, true, "a test guest ran and halted"), false, "hung");
+  f.devKvmDetail = "opens (API 12)";
+  EXPECT_EQ(describeKvmFacts(f),
+            "CPU flags: no vmx/svm; /dev/kvm: opens (API 12); hlt probe: a test guest ran and halted; boot probe: hung");
+  EXPECT_EQ(describeKvmFacts(KvmFacts{}),
+            "CPU flags: no vmx/svm; /dev/kvm: not examined; hlt probe: not run; boot probe: not run");
+}
+
+TEST(Accelerator, BootProbeReportsAMissingKernel) {
+  std::string detail;
+  EXPECT_FALSE(probeGuestBoot({"/usr/bin/qemu-system-x86_64", "/nonexistent/vmlinux", 1}, "tcg", detail));
+  EXPECT_TRUE(contains(detail, "the guest kernel `/nonexistent/vmlinux` cannot be read"));
 }
 
 TEST(Accelerator, Names) {

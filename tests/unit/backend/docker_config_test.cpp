@@ -38,6 +38,13 @@ TEST(DockerConfig, LeavesANameTakenByAnotherRuntime) {
   EXPECT_EQ(config["runtimes"]["kata"]["runtimeType"], "io.containerd.kata.v2");
 }
 
+TEST(DockerConfig, ReplaceTakesTheNamesOver) {
+  DaemonJson config = DaemonJson::parse(R"({"runtimes":{"runvirt":{"path":"/old/runvirt"},"kata":{"path":"/old/runvirt"}}})");
+  Registration r = registerRuntimes(config, {"runvirt", "kata"}, kPath, false, true);
+  EXPECT_EQ(r.registered.size(), 2u);
+  EXPECT_EQ(config["runtimes"]["kata"]["path"], kPath);
+}
+
 TEST(DockerConfig, UnregisterRemovesOnlyOurRuntimesAndOurDefault) {
   DaemonJson config = DaemonJson::parse(R"({"debug":true,"runtimes":{"runsc":{"path":"/usr/bin/runsc"}}})");
   registerRuntimes(config, {"runvirt", "kata"}, kPath, true);

@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <optional>
+#include <sstream>
 
+#include "runvirt/log.hpp"
 #include "unit/test_util.hpp"
 
 namespace runvirt::backend {
@@ -191,6 +194,115 @@ TEST_F(RuntimeConfigFiles, WithoutFlagOrEnvironmentTheDefaultFileOrBuiltInDefaul
     EXPECT_EQ(c.source, "");
     EXPECT_EQ(c.vmDir, RuntimeConfig{}.vmDir);
   }
+}
+
+}  // namespace
+}  // namespace runvirt::backend
+
+namespace runvirt::backend {
+namespace {
+
+using test::contains;
+using test::errorOf;
+
+std::string shippedConfig() { return test::readFile(test::sourceDir() + "/packaging/config.toml"); }
+
+// The shipped file with every commented-out setting ("#key = value") uncommented.
+std::string uncommented(const std::string& text) {
+  std::istringstream in(text);
+  std::string line, out;
+  while (std::getline(in, line)) {
+    if (line.size() > 1 && line[0] == '#' && std::islower(static_cast<unsigned char>(line[1]))) line.erase(0, 1);
+    out += line + "\n";
+  }
+  return out;
+}
+
+TEST(ShippedConfig, ParsesToTheBuiltInDefaults) {
+  RuntimeConfig shipped = parseRuntimeConfig(shippedConfig(), "config.toml");
+  EXPECT_EQ(formatRuntimeConfig(shipped), formatRuntimeConfig(RuntimeConfig{}));
+}
+
+TEST(ShippedConfig, EveryDocumentedValueIsTheBuiltInDefault) {
+  std::string text = uncommented(shippedConfig());
+  RuntimeConfig documented = parseRuntimeConfig(text, "config.toml");
+  EXPECT_EQ(formatRuntimeConfig(documented), formatRuntimeConfig(RuntimeConfig{}));
+  // ... and every key is documented.
+  for (const auto& entry : runtimeConfigEntries(RuntimeConfig{})) {
+    EXPECT_TRUE(contains(text, "\n" + entry.key + " = ")) << entry.key << " is not in packaging/config.toml";
+  }
+}
+
+TEST(FormatRuntimeConfig, RoundTripsEveryValue) {
+  RuntimeConfig c;
+  c.kernel = "/k/vm\"linux";
+  c.initrd = "/k/initrd \\ img";
+  c.accelerator = AcceleratorChoice::Tcg;
+  c.defaultVcpus = 4;
+  c.defaultMemoryMiB = 2048;
+  c.memoryOverheadMiB = 64;
+  c.kernelParams = "a=b\tc";
+  c.vmDir = "/tmp/vms";
+  c.agentTimeoutSeconds = 12.5;
+  c.logLevel = "debug";
+  std::string text = formatRuntimeConfig(c);
+  EXPECT_EQ(formatRuntimeConfig(parseRuntimeConfig(text, "x")), text);
+  EXPECT_TRUE(contains(text, "agent_timeout_seconds = 12.5\n"));
+  EXPECT_TRUE(contains(formatRuntimeConfig(RuntimeConfig{}), "agent_timeout_seconds = 60.0\n"));
+  EXPECT_TRUE(contains(text, "kernel_params = \"a=b\\u0009c\"\n"));
+}
+
+TEST(FormatToml, TablesInOrderWithABlankLineBetween) {
+  EXPECT_EQ(formatToml({{"a", "x", std::string("1")}, {"a", "y", std::int64_t{2}}, {"b", "z", 0.25}}),
+            "[a]\nx = \"1\"\ny = 2\n\n[b]\nz = 0.25\n");
+}
+
+TEST(RuntimeConfig, LogLevels) {
+  for (const char* level : {"debug", "info", "warning", "error"}) {
+    EXPECT_EQ(parseRuntimeConfig(std::string("[runtime]\nlog_level = \"") + level + "\"\n", "c").logLevel, level);
+  }
+  EXPECT_EQ(errorOf([] { parseRuntimeConfig("[runtime]\n\nlog_level = \"verbose\"\n", "c.toml"); }),
+            "c.toml:3: runtime.log_level must be one of debug, info, warning, error");
+}
+
+}  // namespace
+}  // namespace runvirt::backend
+
+namespace runvirt::backend {
+namespace {
+
+// Restores the logger after a test that reconfigures it.
+class LogLevelTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    log::setMinimumLevel(log::Level::Info);
+    log::configure(saved_);
+  }
+  log::Options saved_ = log::options();
+  test::TempDir dir;
+};
+
+TEST_F(LogLevelTest, DebugActsAsTheDebugFlag) {
+  log::configure({dir / "log", log::Format::Text, false});
+  RuntimeConfig c;
+  c.logLevel = "debug";
+  EXPECT_TRUE(applyLogLevel(c));  // the caller passes --debug on
+  EXPECT_TRUE(log::options().debug);
+  EXPECT_FALSE(applyLogLevel(c));  // already on
+  log::debug("a debug line");
+  EXPECT_TRUE(test::contains(test::readFile(dir / "log"), "a debug line"));
+}
+
+TEST_F(LogLevelTest, WarningDropsInfoLines) {
+  log::configure({dir / "log", log::Format::Text, false});
+  RuntimeConfig c;
+  c.logLevel = "warning";
+  EXPECT_FALSE(applyLogLevel(c));
+  log::info("an info line");
+  log::warn("a warning line");
+  std::string text = test::readFile(dir / "log");
+  EXPECT_FALSE(test::contains(text, "an info line"));
+  EXPECT_TRUE(test::contains(text, "a warning line"));
 }
 
 }  // namespace

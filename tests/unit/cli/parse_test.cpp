@@ -226,3 +226,27 @@ TEST(Monitor, RequiredFlags) {
 
 }  // namespace
 }  // namespace runvirt::cli
+
+namespace runvirt::cli {
+namespace {
+
+TEST(ParseCheckAndEnv, Defaults) {
+  CheckOptions c = parseCheck({});
+  EXPECT_EQ(c.daemonJson, "/etc/docker/daemon.json");
+  EXPECT_EQ(c.probeTimeout, 3);
+  EXPECT_FALSE(parseEnv({}).json);
+}
+
+TEST(ParseCheckAndEnv, Flags) {
+  CheckOptions c = parseCheck({"--daemon-json", "/tmp/d.json", "--probe-timeout=1.5"});
+  EXPECT_EQ(c.daemonJson, "/tmp/d.json");
+  EXPECT_EQ(c.probeTimeout, 1.5);
+  EXPECT_TRUE(parseEnv({"--json"}).json);
+  EXPECT_TRUE(parseEnv({"-json=true"}).json);
+  EXPECT_THROW(parseEnv({"extra"}), Error);
+  EXPECT_THROW(parseCheck({"--probe-timeout", "0"}), Error);
+  EXPECT_THROW(parseCheck({"--fast"}), Error);
+}
+
+}  // namespace
+}  // namespace runvirt::cli

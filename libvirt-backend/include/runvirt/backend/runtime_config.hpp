@@ -2,7 +2,10 @@
 // Precedence: --config flag, $RUNVIRT_CONFIG, /etc/runvirt/config.toml, built-in defaults.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <variant>
+#include <vector>
 
 namespace runvirt::backend {
 
@@ -25,7 +28,7 @@ struct RuntimeConfig {
   std::string vmDir = "/run/runvirt-vms";  // per-VM sockets, share and console log
   std::string qemuUser = "libvirt-qemu";   // QEMU runs as this user; guest assets stay root-owned
   double agentTimeoutSeconds = 60;         // domain start -> agent hello (TCG boots are slow)
-  std::string logLevel = "info";
+  std::string logLevel = "info";  // debug (as --debug) | info | warning | error (see applyLogLevel)
 
   std::string source;  // the file these values came from; empty for built-in defaults
 };
@@ -37,5 +40,26 @@ RuntimeConfig loadRuntimeConfig(const std::string& flagPath);
 RuntimeConfig parseRuntimeConfig(const std::string& text, const std::string& sourceName);
 
 std::string toString(AcceleratorChoice choice);
+
+// One key of a TOML table, for writing config-like files (`runvirt env`).
+struct TomlEntry {
+  std::string table;
+  std::string key;
+  std::variant<std::string, std::int64_t, double> value;
+};
+
+// Every value of `config` as [hypervisor] and [runtime] entries, in the file's key order.
+std::vector<TomlEntry> runtimeConfigEntries(const RuntimeConfig& config);
+
+// "[table]\nkey = value\n..." with a blank line between tables, strings escaped, floats with a
+// decimal point. Entries of one table must be adjacent.
+std::string formatToml(const std::vector<TomlEntry>& entries);
+
+// formatToml(runtimeConfigEntries(config)): parseRuntimeConfig of it gives `config` back.
+std::string formatRuntimeConfig(const RuntimeConfig& config);
+
+// log_level: "debug" turns on debug lines as --debug does (and returns true, so the caller
+// passes --debug to the processes it starts); "warning" and "error" drop the lines below them.
+bool applyLogLevel(const RuntimeConfig& config);
 
 }  // namespace runvirt::backend
