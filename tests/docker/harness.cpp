@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
+#include <set>
+#include <sstream>
 
 namespace runvirt::dockertest {
 
@@ -20,19 +23,44 @@ Result docker(const std::vector<std::string>& args, const std::string& input, do
 
 namespace {
 
-// After the whole suite: nothing runvirt made may be left on the host.
+// Lines of `text` that contain `marker`.
+std::set<std::string> linesWith(const std::string& text, const std::string& marker) {
+  std::set<std::string> out;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.find(marker) != std::string::npos) out.insert(line);
+  }
+  return out;
+}
+
+// What runvirt has on the host now: domains, containers, taps, share mounts.
+std::map<std::string, std::set<std::string>> runvirtTraces() {
+  return {
+      {"libvirt domains", linesWith(command({"virsh", "-c", "qemu:///system", "list", "--all", "--name"}).out, "runvirt-")},
+      {"containers", linesWith(docker({"ps", "-a", "--format", "{{.Names}}"}).out, "rvtest-")},
+      {"tap devices", linesWith(command({"ip", "-o", "link"}).out, ": rv")},
+      {"mounts", linesWith(command({"cat", "/proc/mounts"}).out, "/run/runvirt-vms/")},
+  };
+}
+
+// After the whole suite: nothing the suite made may be left on the host. What was there before
+// it started (a developer's own containers) is not the suite's to judge.
 class LeakCheck : public ::testing::Environment {
  public:
+  void SetUp() override { before_ = runvirtTraces(); }
   void TearDown() override {
-    Result domains = command({"virsh", "-c", "qemu:///system", "list", "--all", "--name"});
-    EXPECT_EQ(domains.out.find("runvirt-"), std::string::npos) << "libvirt domains left: " << domains.out;
-    Result containers = docker({"ps", "-a", "--format", "{{.Names}}"});
-    EXPECT_EQ(containers.out.find("rvtest-"), std::string::npos) << "containers left: " << containers.out;
-    Result links = command({"ip", "-o", "link"});
-    EXPECT_EQ(links.out.find(": rv"), std::string::npos) << "tap devices left: " << links.out;
-    Result mounts = command({"cat", "/proc/mounts"});
-    EXPECT_EQ(mounts.out.find("/run/runvirt-vms/"), std::string::npos) << "mounts left: " << mounts.out;
+    for (const auto& [kind, traces] : runvirtTraces()) {
+      std::string left;
+      for (const auto& t : traces) {
+        if (!before_[kind].count(t)) left += t + "\n";
+      }
+      EXPECT_TRUE(left.empty()) << kind << " left: " << left;
+    }
   }
+
+ private:
+  std::map<std::string, std::set<std::string>> before_;
 };
 
 [[maybe_unused]] ::testing::Environment* const kLeakCheck = ::testing::AddGlobalTestEnvironment(new LeakCheck);
