@@ -79,9 +79,14 @@ std::string buildDomainXml(const VmConfig& vm) {
   // newer x86-64 levels still run (measured: no boot-time cost).
   xml.empty("cpu", {{"mode", vm.accelerator == Accelerator::Kvm ? "host-passthrough" : "maximum"}});
   writeOs(xml, vm);
-  if (vm.acpi) {  // the guest's only way to see more than one vCPU (vm_config.cpp)
+  if (vm.acpi || vm.tcgTbCacheMiB) {
     xml.open("features");
-    xml.empty("acpi");
+    if (vm.acpi) xml.empty("acpi");  // the guest's only way to see more than one vCPU (vm_config.cpp)
+    if (vm.tcgTbCacheMiB) {
+      xml.open("tcg");
+      xml.element("tb-cache", std::to_string(vm.tcgTbCacheMiB), {{"unit", "MiB"}});
+      xml.close();
+    }
     xml.close();
   }
   // virtio-fs needs guest RAM that virtiofsd can map.

@@ -120,6 +120,7 @@ RuntimeConfig parseRuntimeConfig(const std::string& text, const std::string& sou
     r.get("shared_fs", config.sharedFs);
     if (config.sharedFs != "virtiofs") r.fail(*hv->get("shared_fs"), "shared_fs", "must be \"virtiofs\" (9p is not built in)");
     r.get("kernel_params", config.kernelParams);
+    r.get("tcg_tb_cache_mib", config.tcgTbCacheMiB, 0, 1 << 12);
     r.rejectUnknown();
   }
   if (const toml::table* rt = section(root, "runtime", source)) {
@@ -182,6 +183,7 @@ std::vector<TomlEntry> runtimeConfigEntries(const RuntimeConfig& c) {
       {"hypervisor", "memory_overhead_mib", u(c.memoryOverheadMiB)},
       {"hypervisor", "shared_fs", c.sharedFs},
       {"hypervisor", "kernel_params", c.kernelParams},
+      {"hypervisor", "tcg_tb_cache_mib", u(c.tcgTbCacheMiB)},
       {"runtime", "libvirt_uri", c.libvirtUri},
       {"runtime", "vm_dir", c.vmDir},
       {"runtime", "qemu_user", c.qemuUser},

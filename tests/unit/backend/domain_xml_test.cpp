@@ -87,6 +87,15 @@ TEST(DomainXml, DefaultCaseIsTcg) {
   EXPECT_TRUE(contains(xml, "<cpu mode='maximum'/>"));
   EXPECT_TRUE(contains(xml, "<memory unit='MiB'>512</memory>"));
   EXPECT_FALSE(contains(xml, "<interface"));
+  EXPECT_TRUE(contains(xml, "<features>\n    <tcg>\n      <tb-cache unit='MiB'>16</tb-cache>"));
+}
+
+TEST(DomainXml, TbCacheOnlyUnderTcgAndWhenSet) {
+  EXPECT_FALSE(contains(buildCase(xmlCase("kvm", Accelerator::Kvm)), "<tcg>"));
+  RuntimeConfig config = goldenRuntimeConfig();
+  config.tcgTbCacheMiB = 0;
+  VmConfig vm = planVm(oci::defaultSpec(), config, goldenIdentity(), Accelerator::Tcg, 1, false);
+  EXPECT_FALSE(contains(buildDomainXml(vm), "<features>"));
 }
 
 TEST(DomainXml, KvmCaseUsesTheHostCpu) {

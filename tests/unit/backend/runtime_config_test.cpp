@@ -26,6 +26,7 @@ TEST(RuntimeConfig, EmptyFileGivesDefaults) {
   EXPECT_EQ(c.defaultVcpus, 1u);
   EXPECT_EQ(c.defaultMemoryMiB, 512u);
   EXPECT_EQ(c.memoryOverheadMiB, 128u);
+  EXPECT_EQ(c.tcgTbCacheMiB, 16u);
   EXPECT_EQ(c.libvirtUri, "qemu:///system");
   EXPECT_EQ(c.vmDir, "/run/runvirt-vms");
   EXPECT_EQ(c.agentTimeoutSeconds, 60);
@@ -44,6 +45,7 @@ default_memory_mib = 1024
 memory_overhead_mib = 64
 shared_fs = "virtiofs"
 kernel_params = "quiet=0 foo=bar"
+tcg_tb_cache_mib = 32
 
 [runtime]
 libvirt_uri = "qemu:///session"
@@ -63,6 +65,7 @@ log_level = "debug"
   EXPECT_EQ(c.memoryOverheadMiB, 64u);
   EXPECT_EQ(c.sharedFs, "virtiofs");
   EXPECT_EQ(c.kernelParams, "quiet=0 foo=bar");
+  EXPECT_EQ(c.tcgTbCacheMiB, 32u);
   EXPECT_EQ(c.libvirtUri, "qemu:///session");
   EXPECT_EQ(c.vmDir, "/tmp/vms");
   EXPECT_EQ(c.qemuUser, "qemu");

@@ -23,6 +23,9 @@ struct RuntimeConfig {
   unsigned memoryOverheadMiB = 128;  // added to a container's memory limit for kernel + agent
   std::string sharedFs = "virtiofs";
   std::string kernelParams;  // appended to the built-in guest command line
+  // TCG's translated-code cache per VM (QEMU reserves 1 GiB and an idle guest touches ~20 MB of
+  // it; measured: 16 MiB saves that much per VM at no visible cost to CPU-bound work). 0 = QEMU's.
+  unsigned tcgTbCacheMiB = 16;
   // [runtime]
   std::string libvirtUri = "qemu:///system";
   std::string vmDir = "/run/runvirt-vms";  // per-VM sockets, share and console log

@@ -35,6 +35,7 @@ struct VmConfig {
   Accelerator accelerator = Accelerator::Tcg;
   unsigned vcpus = 1;
   bool acpi = false;  // ACPI tables (<features><acpi/>): how the guest finds vCPUs beyond the first
+  unsigned tcgTbCacheMiB = 0;  // TCG's translation cache (<features><tcg><tb-cache>); 0 = QEMU's default
   unsigned memoryMiB = 512;
   std::string emulator;
   std::string kernel;
