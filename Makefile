@@ -1,6 +1,7 @@
 # runvirt: a runc-compatible OCI runtime that runs every container in its own libvirt VM.
 #
-#   make            build runvirt, the static guest agent and the tests
+#   make            build runvirt, the static guest agent, the guest kernel and the tests
+#   make guest-kernel  only the runvirt guest kernel (guest/kernel; ~4 min on 2 cores)
 #   make demo       install deps, build, install, start daemons, run a busybox bundle in a VM
 #   make check      install deps, build, install, start daemons, run every test
 #   make unit       unit and golden tests only (no daemons needed)
@@ -9,6 +10,8 @@
 #   make deb        build/deb/runvirt_$(VERSION)_amd64.deb (dpkg-buildpackage, packaging/deb)
 #   make rpm        build/rpm/RPMS/x86_64/runvirt-$(VERSION)-1.x86_64.rpm (rpmbuild, packaging/rpm)
 #   make package-test  install, use and purge the real deb (tests/package/run.sh; last in `check`)
+#   make bench      benchmark the installed runvirt against runc, crun, runsc (bench/; 20-40 min)
+#   make bench-quick   the same as a smoke run (a few minutes; report in build/bench/)
 #
 # Layering (enforced by include paths and link lines below):
 #   runtime-cli -> libvirt-backend -> guest/protocol -> oci;  guest/agent -> guest/protocol -> oci
@@ -68,11 +71,12 @@ UNIT    := $(B)/unit-tests
 INTEG   := $(B)/integration-tests
 DOCKERT := $(B)/docker-tests
 GUEST_IMAGE := $(B)/guest/initrd.img
+GUEST_KERNEL := $(B)/guest-kernel/vmlinux
 
-.PHONY: all deps build guest unit integration docker-tests check demo golden install install-package uninstall \
-        daemons clean indent deb rpm package-test
+.PHONY: all deps build guest guest-kernel unit integration docker-tests check demo golden install install-package uninstall \
+        daemons clean indent deb rpm package-test bench bench-quick
 all: build
-build: $(RUNVIRT) $(AGENT) $(UNIT) $(INTEG) $(DOCKERT)
+build: $(RUNVIRT) $(AGENT) $(GUEST_KERNEL) $(UNIT) $(INTEG) $(DOCKERT)
 
 $(B)/obj/%.o: %.cpp
 	@mkdir -p $(@D)
@@ -112,10 +116,16 @@ $(INTEG): $(call obj,$(INTEG_SRC) $(SUPPORT_SRC))
 $(DOCKERT): $(call obj,$(DOCKER_SRC) $(SUPPORT_SRC))
 	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest -lgtest_main -pthread
 
+# The runvirt guest kernel from Debian's linux-source-6.1 (~4 min; the script skips an
+# up-to-date build, so a copied build/guest-kernel saves the package builds from repeating it).
+guest-kernel: $(GUEST_KERNEL)
+$(GUEST_KERNEL): guest/kernel/build-guest-kernel.sh guest/kernel/runvirt-guest.config
+	bash guest/kernel/build-guest-kernel.sh --out $(B)/guest-kernel
+
 # Guest image for the build tree (tests use it through build/test-config.toml).
 guest: $(GUEST_IMAGE)
-$(GUEST_IMAGE): $(AGENT) guest/image/build-guest-image.sh
-	bash guest/image/build-guest-image.sh --agent $(AGENT) --out $(B)/guest
+$(GUEST_IMAGE): $(AGENT) $(GUEST_KERNEL) guest/image/build-guest-image.sh
+	bash guest/image/build-guest-image.sh --agent $(AGENT) --vmlinux $(GUEST_KERNEL) --out $(B)/guest
 
 deps:
 	bash scripts/install-deps.sh
@@ -138,9 +148,12 @@ integration: $(RUNVIRT) $(INTEG) $(GUEST_IMAGE)
 docker-tests: $(DOCKERT)
 	bash tests/docker/run.sh
 
-install: $(RUNVIRT) $(AGENT)
+install: $(RUNVIRT) $(AGENT) $(GUEST_KERNEL)
 	install -D -m 0755 $(RUNVIRT) $(DESTDIR)$(PREFIX)/bin/runvirt
 	install -D -m 0755 $(AGENT) $(DESTDIR)$(LIBDIR)/runvirt-agent
+	@# Not executable: package strippers would remove its notes, the PVH entry among them.
+	install -D -m 0644 $(GUEST_KERNEL) $(DESTDIR)$(LIBDIR)/guest-kernel/vmlinux
+	install -D -m 0644 $(B)/guest-kernel/kernel-version $(DESTDIR)$(LIBDIR)/guest-kernel/kernel-version
 	install -D -m 0755 guest/image/build-guest-image.sh $(DESTDIR)$(LIBDIR)/build-guest-image
 	install -D -m 0644 packaging/runvirt.8 $(DESTDIR)$(MANDIR)/man8/runvirt.8
 	[ -n "$(DESTDIR)" ] || $(LIBDIR)/build-guest-image --agent $(LIBDIR)/runvirt-agent --out $(GUESTDIR)
@@ -168,11 +181,11 @@ DEB := $(B)/deb/runvirt_$(VERSION)_amd64.deb
 RPM := $(B)/rpm/RPMS/x86_64/runvirt-$(VERSION)-1.x86_64.rpm
 
 deb: $(DEB)
-$(DEB): $(PACKAGE_SOURCES)
+$(DEB): $(PACKAGE_SOURCES) $(GUEST_KERNEL)
 	bash packaging/deb/build.sh $(VERSION) $(COMMIT)
 
 rpm: $(RPM)
-$(RPM): $(PACKAGE_SOURCES)
+$(RPM): $(PACKAGE_SOURCES) $(GUEST_KERNEL)
 	bash packaging/rpm/build.sh $(VERSION) $(COMMIT)
 
 # Needs the daemons and the development install (`make install`, whose Docker registration it
@@ -196,6 +209,13 @@ check:
 	$(MAKE) integration
 	$(MAKE) docker-tests
 	$(MAKE) package-test
+
+# Benchmarks of the installed runvirt (not part of `check`): bench/README.md.
+bench:
+	bash bench/run.sh
+
+bench-quick:
+	bash bench/run.sh --quick
 
 indent:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

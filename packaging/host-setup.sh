@@ -2,13 +2,14 @@
 # Host set-up for the runvirt packages, shared by the deb's and the rpm's maintainer scripts and
 # by the kernel hook, so both packages do exactly the same thing:
 #
-#   host-setup configure              build the guest image for the newest Debian cloud kernel;
+#   host-setup configure              build the guest image (for runvirt's own guest kernel);
 #                                     register runvirt and kata in /etc/docker/daemon.json
 #                                     (other keys untouched) and reload a running dockerd
 #   host-setup remove                 unregister them (and delete daemon.json again if this
 #                                     package created it and nothing else is left in it);
 #                                     delete the guest image
 #   host-setup kernel-installed KVER  rebuild the guest image when KVER is a Debian cloud kernel
+#                                     and runvirt's own guest kernel is not installed
 #
 # Works without systemd: nothing here talks to an init system. The paths are filled in by
 # `make install-package`.
@@ -69,6 +70,8 @@ case "${1:-}" in
       *-cloud-amd64) ;;
       *) exit 0 ;;  # not a kernel runvirt boots
     esac
+    # The image is built for runvirt's own kernel: a new cloud kernel changes nothing.
+    [ -f "$LIBDIR/guest-kernel/vmlinux" ] && exit 0
     # A failure must not fail the kernel's installation: warn, keep the current image.
     if ! build_guest_image; then
       warn "the guest image was not rebuilt for $kver; containers keep booting the previous one." \

@@ -1,5 +1,6 @@
 #!/bin/sh
-# runvirt: rebuilds the guest image (@GUESTDIR@) when a Debian cloud kernel is installed.
+# runvirt: rebuilds the guest image (@GUESTDIR@) when a Debian cloud kernel is installed and the
+# image is built from one (not from runvirt's own guest kernel).
 # The kernel packages run /etc/kernel/postinst.d/* with the kernel version as $1.
 set -e
 setup=@LIBDIR@/host-setup

@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Installs every package runvirt needs to build, run and test, with apt. Idempotent: a
 # machine that has them all is left alone (no apt-get update).
+# install-deps.sh PACKAGE...: the same for only those packages (bench/install-deps.sh).
 set -euo pipefail
 
 build=(g++ make pkg-config libvirt-dev nlohmann-json3-dev libboost-dev libboost-program-options-dev
        libseccomp-dev libgtest-dev libtomlplusplus-dev)
-# libvirt + QEMU (TCG or KVM), virtiofsd (in qemu-system-common), the default guest kernel.
+# libvirt + QEMU (TCG or KVM), virtiofsd (in qemu-system-common), the fallback guest kernel.
 run=(libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 linux-image-cloud-amd64
      tini iproute2 procps)
 guest_image=(cpio kmod lz4 binutils)
+# The runvirt guest kernel (guest/kernel/build-guest-kernel.sh), built from Debian's source.
+guest_kernel=(linux-source-6.1 flex bison libelf-dev bc)
 # Docker 20.10 with runc, side by side with runvirt in the Docker suite.
 docker=(docker.io runc)
 tests=(busybox-static util-linux jq)
 # make deb (dpkg-buildpackage checks build-essential), make rpm (rpmbuild), the package test.
 packaging=(build-essential debhelper dpkg-dev rpm)
 
-packages=("${build[@]}" "${run[@]}" "${guest_image[@]}" "${docker[@]}" "${tests[@]}" "${packaging[@]}")
+packages=("${build[@]}" "${run[@]}" "${guest_image[@]}" "${guest_kernel[@]}" "${docker[@]}" "${tests[@]}" "${packaging[@]}")
+(($#)) && packages=("$@")
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Builds the runvirt guest image for one Debian kernel:
+# Builds the runvirt guest image for one kernel (the runvirt guest kernel or a Debian cloud kernel):
 #   DIR/vmlinux         uncompressed PVH ELF of the kernel (QEMU boots it without decompressing)
 #   DIR/initrd.img      uncompressed newc cpio: /init (the static agent), /dev/console, the virtio
 #                       modules and /lib/modules/load.list (their load order)
@@ -7,7 +7,11 @@
 # Each file is built in a temporary directory next to DIR and renamed into place, so a VM never
 # boots a half-written image. Running it again rebuilds the initrd and reuses an up-to-date vmlinux.
 #
-# Usage: build-guest-image.sh --agent PATH --out DIR [--kernel-version KVER]
+# Usage: build-guest-image.sh --agent PATH --out DIR [--kernel-version KVER | --vmlinux PATH]
+# With --vmlinux (the runvirt guest kernel, guest/kernel/): that uncompressed kernel, whose drivers
+# are all built in (no modules); its release is read from kernel-version next to it. Without either
+# option: the runvirt guest kernel installed next to this script (guest-kernel/vmlinux, as `make
+# install` and the packages put it) if there is one, else the newest Debian cloud kernel.
 # Needs: cpio, kmod (modprobe), lz4, binutils (readelf, strip); xz for a generic (xz) kernel.
 set -euo pipefail
 umask 022
@@ -23,18 +27,20 @@ die() {
 }
 
 usage() {
-  echo "usage: build-guest-image.sh --agent PATH --out DIR [--kernel-version KVER]" >&2
+  echo "usage: build-guest-image.sh --agent PATH --out DIR [--kernel-version KVER | --vmlinux PATH]" >&2
   exit 2
 }
 
 agent=""
 out=""
 kver=""
+builtin_vmlinux=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --agent) [[ $# -ge 2 ]] || usage; agent="$2"; shift 2 ;;
     --out) [[ $# -ge 2 ]] || usage; out="$2"; shift 2 ;;
     --kernel-version) [[ $# -ge 2 ]] || usage; kver="$2"; shift 2 ;;
+    --vmlinux) [[ $# -ge 2 ]] || usage; builtin_vmlinux="$2"; shift 2 ;;
     -h | --help) usage ;;
     *) echo "build-guest-image: unknown argument: $1" >&2; usage ;;
   esac
@@ -52,13 +58,24 @@ newest_cloud_kernel() {
   printf '%s\n' "${images[@]}" | sed 's|^/boot/vmlinuz-||' | sort -V | tail -n 1
 }
 
-if [[ -z "$kver" ]]; then
+installed_vmlinux="$(dirname "$(readlink -f "$0")")/guest-kernel/vmlinux"
+if [[ -z "$builtin_vmlinux" && -z "$kver" && -f "$installed_vmlinux" ]]; then
+  builtin_vmlinux=$installed_vmlinux
+fi
+if [[ -n "$builtin_vmlinux" ]]; then
+  [[ -r "$builtin_vmlinux" ]] || die "kernel not found: $builtin_vmlinux"
+  readelf -n "$builtin_vmlinux" | grep -qF "$PVH_NOTE" || die "$builtin_vmlinux has no PVH entry point"
+  kver="$(cat "$(dirname "$builtin_vmlinux")/kernel-version")" ||
+    die "no kernel-version next to $builtin_vmlinux"
+elif [[ -z "$kver" ]]; then
   kver="$(newest_cloud_kernel)" ||
     die "no Debian cloud kernel found (/boot/vmlinuz-*-cloud-amd64); install linux-image-cloud-amd64 or pass --kernel-version"
 fi
-vmlinuz="/boot/vmlinuz-$kver"
-[[ -r "$vmlinuz" ]] || die "kernel image not found: $vmlinuz"
-[[ -d "/lib/modules/$kver" ]] || die "modules not found: /lib/modules/$kver"
+if [[ -z "$builtin_vmlinux" ]]; then
+  vmlinuz="/boot/vmlinuz-$kver"
+  [[ -r "$vmlinuz" ]] || die "kernel image not found: $vmlinuz"
+  [[ -d "/lib/modules/$kver" ]] || die "modules not found: /lib/modules/$kver"
+fi
 
 [[ -r "$agent" ]] || die "agent not found: $agent"
 readelf -h "$agent" >/dev/null 2>&1 || die "agent is not an ELF file: $agent"
@@ -90,11 +107,20 @@ extract_payload() {  # MAGIC DECOMPRESSOR... ; writes $tmp/vmlinux
 }
 
 vmlinux_is_current() {
+  if [[ -n "$builtin_vmlinux" ]]; then
+    cmp -s "$builtin_vmlinux" "$out/vmlinux"
+    return
+  fi
   [[ -f "$out/vmlinux" && "$out/vmlinux" -nt "$vmlinuz" && -f "$out/kernel-version" ]] &&
     [[ "$(cat "$out/kernel-version")" == "$kver" ]]
 }
 
 build_vmlinux() {
+  if [[ -n "$builtin_vmlinux" ]]; then
+    cp "$builtin_vmlinux" "$tmp/vmlinux"
+    chmod 0644 "$tmp/vmlinux"
+    return
+  fi
   if ! extract_payload "$LZ4_MAGIC" lz4 -dc; then
     command -v xz >/dev/null && extract_payload "$XZ_MAGIC" xz -dc ||
       die "could not extract an ELF kernel from $vmlinuz (no lz4 or xz payload found)"
@@ -128,21 +154,30 @@ stage_module() {  # KO_PATH DEST_DIR ; prints the staged file name
   echo "$name"
 }
 
-build_initrd() {
-  local root="$tmp/root" found ko
+stage_modules() {  # ROOT
+  local root="$1" found ko
   local -a files
-  mkdir -p "$root"/{proc,sys,dev,run,lib/modules}
-  mkdir -m 1777 "$root/tmp"
-  # Debug symbols stay in the build tree; the kernel would copy them into guest RAM at boot.
-  strip -o "$root/init" "$agent"
-  chmod 0755 "$root/init"
-  mknod -m 0600 "$root/dev/console" c 5 1
   found="$(module_files)"
   [[ -n "$found" ]] || die "no modules resolved for kernel $kver"
   mapfile -t files <<<"$found"
   for ko in "${files[@]}"; do
     stage_module "$ko" "$root/lib/modules"
   done >"$root/lib/modules/load.list"
+}
+
+build_initrd() {
+  local root="$tmp/root"
+  mkdir -p "$root"/{proc,sys,dev,run,lib/modules}
+  mkdir -m 1777 "$root/tmp"
+  # Debug symbols stay in the build tree; the kernel would copy them into guest RAM at boot.
+  strip -o "$root/init" "$agent"
+  chmod 0755 "$root/init"
+  mknod -m 0600 "$root/dev/console" c 5 1
+  if [[ -n "$builtin_vmlinux" ]]; then
+    : >"$root/lib/modules/load.list"  # every driver is built into this kernel
+  else
+    stage_modules "$root"
+  fi
   # Fixed timestamps and --reproducible: the same inputs give the same bytes.
   find "$root" -exec touch -h -d @0 {} +
   (cd "$root" && find . -mindepth 1 | LC_ALL=C sort |

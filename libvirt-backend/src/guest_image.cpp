@@ -141,6 +141,8 @@ GuestImageFacts inspectGuestImage(const std::string& kernelPath, const std::stri
     f.kernelRelease = kernelReleaseFromImage(image);
     f.kernelPvh = hasPvhEntry(image);
     f.kernelWorldReadable = worldReadable(kernelPath);
+    // The file system type virtio-fs registers; a modular kernel has it only in virtiofs.ko.
+    f.kernelHasBuiltinVirtiofs = image.find(std::string("virtiofs") + '\0') != std::string::npos;
   } catch (const Error& e) {
     f.kernelError = e.message();
   }

@@ -209,6 +209,24 @@ std::string guestImageRebuildCommand(const std::string& selfPath, const std::str
   return lib + "/build-guest-image --agent " + lib + "/runvirt-agent --out " + guestDir;
 }
 
+namespace {
+
+// An initrd without modules, for a kernel with its drivers built in (the runvirt guest kernel).
+void judgeBuiltinDriversInitrd(const GuestImageFacts& f, const std::string& qemuUser, const std::string& rebuild,
+                               std::vector<CheckResult>& out) {
+  if (!f.initrdWorldReadable) {
+    out.push_back(fail("guest initrd", f.initrdPath + " is not world-readable: QEMU runs as " + qemuUser +
+                                           " and cannot read it (chmod a+r)"));
+  } else if (f.recordedRelease && *f.recordedRelease != f.kernelRelease) {
+    out.push_back(warn("guest initrd", f.initrdPath + " (agent) but kernel-version says " +
+                                           quote(*f.recordedRelease) + " and the kernel is " + f.kernelRelease + rebuild));
+  } else {
+    out.push_back(ok("guest initrd", f.initrdPath + " (agent; " + f.kernelRelease + " has its virtio drivers built in)"));
+  }
+}
+
+}  // namespace
+
 std::vector<CheckResult> judgeGuestImage(const GuestImageFacts& f, const std::string& qemuUser,
                                          const std::string& rebuildCommand) {
   std::vector<CheckResult> out;
@@ -233,6 +251,8 @@ std::vector<CheckResult> judgeGuestImage(const GuestImageFacts& f, const std::st
     out.push_back(fail("guest initrd", f.initrdError + rebuild));
   } else if (!f.initrdHasAgent) {
     out.push_back(fail("guest initrd", f.initrdPath + " has no executable /init (the runvirt agent)" + rebuild));
+  } else if (f.modules.empty() && f.kernelHasBuiltinVirtiofs) {
+    judgeBuiltinDriversInitrd(f, qemuUser, rebuild, out);
   } else if (f.modules.empty()) {
     out.push_back(fail("guest initrd", f.initrdPath + " holds no kernel modules (virtio, virtiofs)" + rebuild));
   } else if (f.moduleReleases.size() != 1) {

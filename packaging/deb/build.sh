@@ -15,12 +15,14 @@ if [[ "$changelog_version" != "$version" ]]; then
   exit 1
 fi
 
+source packaging/seed-guest-kernel.sh
 out=build/deb
 src=$out/runvirt-$version
 rm -rf "$out"
 mkdir -p "$src"
 tar -c --exclude=./build --exclude=./.git . | tar -C "$src" -x
 cp -r packaging/deb/debian "$src/debian"
+seed_guest_kernel "$src"
 echo "$commit" >"$src/.commit"
 
 export DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-nocheck parallel=$(nproc)}"

@@ -14,11 +14,13 @@ if [[ "$spec_version" != "$version" ]]; then
   exit 1
 fi
 
+source packaging/seed-guest-kernel.sh
 top=$PWD/build/rpm
 rm -rf "$top"
 mkdir -p "$top"/{SOURCES,SPECS,BUILD,RPMS,SRPMS} "$top/stage/runvirt-$version"
 tar -c --exclude=./build --exclude=./.git . | tar -C "$top/stage/runvirt-$version" -x
 echo "$commit" >"$top/stage/runvirt-$version/.commit"
+seed_guest_kernel "$top/stage/runvirt-$version"
 tar -C "$top/stage" -czf "$top/SOURCES/runvirt-$version.tar.gz" "runvirt-$version"
 rm -rf "$top/stage"
 cp packaging/rpm/runvirt.spec "$top/SPECS/"

@@ -125,7 +125,9 @@ TEST_F(Resources, DockerStatsShowsTheVmsHostMemory) {
   EXPECT_GE(std::count(procs.out.begin(), procs.out.end(), '\n'), 3) << "monitor, QEMU, virtiofsd: " << procs.out;
   Result stats = docker({"stats", "--no-stream", "--format", "{{.MemUsage}}", n});
   ASSERT_EQ(stats.status, 0) << stats.err;
-  EXPECT_GT(usageBytes(stats.out), 50.0 * 1024 * 1024) << stats.out;
+  // A busybox sleep under runc shows under 1 MiB; the VM (guest RAM it touched, QEMU's own
+  // memory after it joined the cgroup) tens of MiB.
+  EXPECT_GT(usageBytes(stats.out), 20.0 * 1024 * 1024) << stats.out;
 }
 
 TEST_F(Resources, RemoveLeavesNoCgroupBehind) {

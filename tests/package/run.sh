@@ -106,8 +106,11 @@ rm -rf /etc/runvirt
 reload_dockerd
 json >"$work/before.json"
 
-newest_kernel=$(printf '%s\n' /boot/vmlinuz-*-cloud-amd64 | sed 's|^/boot/vmlinuz-||' | sort -V | tail -n 1)
-[[ -n "$newest_kernel" ]] || fail "no Debian cloud kernel in /boot"
+# The package's own guest kernel is what containers boot; a cloud kernel is the fallback.
+guest_kernel=$(cat build/guest-kernel/kernel-version) || fail "no build/guest-kernel/kernel-version"
+[[ "$guest_kernel" == *-runvirt ]] || fail "build/guest-kernel is $guest_kernel, not a runvirt guest kernel"
+newest_cloud_kernel=$(printf '%s\n' /boot/vmlinuz-*-cloud-amd64 | sed 's|^/boot/vmlinuz-||' | sort -V | tail -n 1)
+[[ -n "$newest_cloud_kernel" ]] || fail "no Debian cloud kernel in /boot"
 
 expect_installed_state() {
   installed || fail "dpkg does not list runvirt as installed"
@@ -115,8 +118,9 @@ expect_installed_state() {
   for f in vmlinux initrd.img kernel-version; do
     [[ -s "$guest_dir/$f" ]] || fail "postinst did not build $guest_dir/$f"
   done
-  [[ "$(cat "$guest_dir/kernel-version")" == "$newest_kernel" ]] ||
-    fail "guest image built for $(cat "$guest_dir/kernel-version"), not $newest_kernel"
+  [[ "$(cat "$guest_dir/kernel-version")" == "$guest_kernel" ]] ||
+    fail "guest image built for $(cat "$guest_dir/kernel-version"), not $guest_kernel"
+  cmp -s /usr/lib/runvirt/guest-kernel/vmlinux "$guest_dir/vmlinux" || fail "the guest image is not the packaged kernel"
   [[ "$(jq -r '.runtimes.runvirt.path' "$daemon_json")" == /usr/bin/runvirt ]] || fail "runvirt not registered: $(json)"
   [[ "$(jq -r '.runtimes.kata.path' "$daemon_json")" == /usr/bin/runvirt ]] || fail "kata not registered: $(json)"
   json | jq 'del(.runtimes.runvirt, .runtimes.kata)' >"$work/others.json"
@@ -155,7 +159,7 @@ step "runvirt check took $took s"
 
 /usr/bin/runvirt env >"$work/env.toml"
 grep -q '^config_file = "/etc/runvirt/config.toml"$' "$work/env.toml" || fail "runvirt env: $(cat "$work/env.toml")"
-/usr/bin/runvirt env --json | jq -e ".versions.guest_kernel == \"$newest_kernel\"" >/dev/null ||
+/usr/bin/runvirt env --json | jq -e ".versions.guest_kernel == \"$guest_kernel\"" >/dev/null ||
   fail "runvirt env --json does not name the guest kernel"
 [[ -e /usr/share/man/man8/runvirt.8.gz ]] || fail "no man page"
 
@@ -163,7 +167,7 @@ for runtime in kata runvirt; do
   step "docker run --rm --runtime=$runtime busybox uname -r"
   out=$(docker run --rm --runtime="$runtime" busybox uname -r 2>&1) || fail "docker run --runtime=$runtime: $out"
   echo "  $out"
-  [[ "$out" == "$newest_kernel" ]] || fail "--runtime=$runtime printed $out, not the guest kernel $newest_kernel"
+  [[ "$out" == "$guest_kernel" ]] || fail "--runtime=$runtime printed $out, not the guest kernel $guest_kernel"
 done
 [[ "$(docker run --rm --runtime=runc busybox uname -r)" == "$(uname -r)" ]] || fail "runc does not run on the host kernel"
 
@@ -172,9 +176,17 @@ step "kernel hook: /etc/kernel/postinst.d/zz-runvirt"
 touch -d @0 "$guest_dir/initrd.img"
 /etc/kernel/postinst.d/zz-runvirt 6.1.0-0-amd64 "/boot/vmlinuz-6.1.0-0-amd64"
 [[ "$(stat -c %Y "$guest_dir/initrd.img")" == 0 ]] || fail "the hook rebuilt the image for a non-cloud kernel"
-/etc/kernel/postinst.d/zz-runvirt "$newest_kernel" "/boot/vmlinuz-$newest_kernel" >/dev/null
-[[ "$(stat -c %Y "$guest_dir/initrd.img")" != 0 ]] || fail "the hook did not rebuild the guest initrd"
-/usr/bin/runvirt check >/dev/null || fail "runvirt check fails after the hook rebuilt the image"
+/etc/kernel/postinst.d/zz-runvirt "$newest_cloud_kernel" "/boot/vmlinuz-$newest_cloud_kernel" >/dev/null
+[[ "$(stat -c %Y "$guest_dir/initrd.img")" == 0 ]] || fail "the hook replaced the packaged guest kernel's image"
+# Without the packaged kernel (the fallback), the hook builds the image from the cloud kernel.
+mv /usr/lib/runvirt/guest-kernel "$work/guest-kernel"
+/etc/kernel/postinst.d/zz-runvirt "$newest_cloud_kernel" "/boot/vmlinuz-$newest_cloud_kernel" >/dev/null
+mv "$work/guest-kernel" /usr/lib/runvirt/guest-kernel
+[[ "$(cat "$guest_dir/kernel-version")" == "$newest_cloud_kernel" ]] || fail "the hook did not rebuild the image"
+/usr/bin/runvirt check >/dev/null || fail "runvirt check fails after the hook built the cloud kernel's image"
+out=$(docker run --rm --runtime=kata busybox uname -r 2>&1) || fail "docker run on the cloud kernel: $out"
+[[ "$out" == "$newest_cloud_kernel" ]] || fail "the fallback image booted $out, not $newest_cloud_kernel"
+step "the fallback image boots the cloud kernel: $out"
 
 step "apt-get purge runvirt"
 purge
@@ -191,7 +203,7 @@ step "apt-get remove runvirt"
 apt-get remove -y -q runvirt >"$work/remove.log" 2>&1 || { cat "$work/remove.log"; fail "apt-get remove failed"; }
 expect_removed_state remove
 [[ -e /etc/runvirt/config.toml ]] || fail "remove deleted the conffile /etc/runvirt/config.toml"
-/etc/kernel/postinst.d/zz-runvirt "$newest_kernel" || fail "the hook of a removed runvirt does not exit 0"
+/etc/kernel/postinst.d/zz-runvirt "$newest_cloud_kernel" || fail "the hook of a removed runvirt does not exit 0"
 [[ ! -e "$guest_dir" ]] || fail "the hook of a removed runvirt rebuilt the image"
 purge
 [[ ! -e /etc/runvirt ]] || fail "/etc/runvirt is still there after remove + purge"

@@ -100,6 +100,15 @@ GuestImageFacts goodImage() {
   return f;
 }
 
+// The runvirt guest kernel: drivers built in, an initrd with the agent only.
+void builtinDriversKernel(GuestImageFacts& f) {
+  f.kernelRelease = "6.1.192-runvirt";
+  f.kernelHasBuiltinVirtiofs = true;
+  f.modules.clear();
+  f.moduleReleases.clear();
+  f.recordedRelease = "6.1.192-runvirt";
+}
+
 struct ImageRow {
   const char* name;
   void (*change)(GuestImageFacts&);
@@ -161,7 +170,24 @@ INSTANTIATE_TEST_SUITE_P(
         ImageRow{"stale_kernel_version", [](GuestImageFacts& f) { f.recordedRelease = "6.1.0-1-cloud-amd64"; },
                  CheckStatus::Ok, CheckStatus::Warn, "kernel-version says `6.1.0-1-cloud-amd64`"},
         ImageRow{"no_kernel_version", [](GuestImageFacts& f) { f.recordedRelease.reset(); }, CheckStatus::Ok,
-                 CheckStatus::Ok, "matching the kernel"}),
+                 CheckStatus::Ok, "matching the kernel"},
+        ImageRow{"builtin_drivers",
+                 [](GuestImageFacts& f) {
+                   builtinDriversKernel(f);
+                 },
+                 CheckStatus::Ok, CheckStatus::Ok, "/g/initrd.img (agent; 6.1.192-runvirt has its virtio drivers built in)"},
+        ImageRow{"builtin_drivers_stale_kernel_version",
+                 [](GuestImageFacts& f) {
+                   builtinDriversKernel(f);
+                   f.recordedRelease = "6.1.0-56-cloud-amd64";
+                 },
+                 CheckStatus::Ok, CheckStatus::Warn, "kernel-version says `6.1.0-56-cloud-amd64`"},
+        ImageRow{"builtin_drivers_private",
+                 [](GuestImageFacts& f) {
+                   builtinDriversKernel(f);
+                   f.initrdWorldReadable = false;
+                 },
+                 CheckStatus::Ok, CheckStatus::Fail, "not world-readable"}),
     [](const ::testing::TestParamInfo<ImageRow>& info) { return std::string(info.param.name); });
 
 TEST(HostCheck, RebuildCommandFollowsTheInstallPrefix) {

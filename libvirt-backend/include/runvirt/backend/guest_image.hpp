@@ -39,6 +39,8 @@ struct GuestImageFacts {
   std::string kernelRelease;
   bool kernelPvh = false;
   bool kernelWorldReadable = false;
+  // virtio-fs built into the kernel (the runvirt guest kernel): its initrd needs no modules.
+  bool kernelHasBuiltinVirtiofs = false;
   std::string initrdError;                  // non-empty: the initrd could not be read or parsed
   bool initrdHasAgent = false;              // an executable /init
   std::vector<std::string> modules;         // .ko file names in the initrd
