@@ -67,6 +67,8 @@ if [[ -n "$builtin_vmlinux" ]]; then
   readelf -n "$builtin_vmlinux" | grep -qF "$PVH_NOTE" || die "$builtin_vmlinux has no PVH entry point"
   kver="$(cat "$(dirname "$builtin_vmlinux")/kernel-version")" ||
     die "no kernel-version next to $builtin_vmlinux"
+  [[ "$kver" =~ ^[0-9][A-Za-z0-9._+-]*$ ]] ||
+    die "$(dirname "$builtin_vmlinux")/kernel-version does not hold one kernel release: $kver"
 elif [[ -z "$kver" ]]; then
   kver="$(newest_cloud_kernel)" ||
     die "no Debian cloud kernel found (/boot/vmlinuz-*-cloud-amd64); install linux-image-cloud-amd64 or pass --kernel-version"

@@ -72,7 +72,7 @@ if ((${#missing[@]})); then
   exit 1
 fi
 make -s -j"$(nproc)" vmlinux
-release=$(make -s kernelrelease)
+release=$(cat include/config/kernel.release)  # not `make kernelrelease`: a parent make adds its chatter
 if ! readelf -n vmlinux | grep -q 0x00000012; then
   echo "build-guest-kernel: vmlinux has no PVH entry note" >&2
   exit 1
