@@ -86,15 +86,21 @@ TEST(PlanVm, MemoryLimitPlusOverhead) {
   EXPECT_EQ(plan(withMemory(0)).memoryMiB, 512u);
 }
 
+TEST(GuestCmdline, NoApicTimerCalibrationUnderTcgOnly) {
+  RuntimeConfig config;
+  EXPECT_TRUE(contains(guestCmdline(config, Accelerator::Tcg, false), " noapictimer "));
+  EXPECT_FALSE(contains(guestCmdline(config, Accelerator::Kvm, false), "noapictimer"));
+}
+
 TEST(GuestCmdline, DebugAndExtraParams) {
   RuntimeConfig config;
-  std::string plain = guestCmdline(config, false);
+  std::string plain = guestCmdline(config, Accelerator::Tcg, false);
   EXPECT_TRUE(contains(plain, "console=ttyS0"));
   EXPECT_TRUE(contains(plain, "panic=-1"));
   EXPECT_FALSE(contains(plain, "runvirt.debug"));
-  EXPECT_EQ(guestCmdline(config, true), plain + " runvirt.debug=1");
+  EXPECT_EQ(guestCmdline(config, Accelerator::Tcg, true), plain + " runvirt.debug=1");
   config.kernelParams = "foo=1";
-  EXPECT_EQ(guestCmdline(config, true), plain + " runvirt.debug=1 foo=1");
+  EXPECT_EQ(guestCmdline(config, Accelerator::Tcg, true), plain + " runvirt.debug=1 foo=1");
   EXPECT_EQ(plan(oci::defaultSpec(), 8, true).cmdline, plain + " runvirt.debug=1");
 }
 

@@ -62,8 +62,8 @@ VmConfig planVm(const oci::Spec& spec, const RuntimeConfig& config, const VmIden
                 Accelerator accelerator, unsigned hostCpus, bool debug);
 
 // The guest kernel command line (fast boot options measured in LIBVIRT-RECIPE.md); acpi=off
-// unless the VM has ACPI tables.
-std::string guestCmdline(const RuntimeConfig& config, bool debug, bool acpi = false);
+// unless the VM has ACPI tables; under TCG no local APIC timer (vm_config.cpp).
+std::string guestCmdline(const RuntimeConfig& config, Accelerator accelerator, bool debug, bool acpi = false);
 
 // Libvirt domain XML for the VM. Pure and deterministic.
 std::string buildDomainXml(const VmConfig& vm);
