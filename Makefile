@@ -209,6 +209,8 @@ check:
 	$(MAKE) integration
 	$(MAKE) docker-tests
 	$(MAKE) package-test
+	@# The README's front door: `make demo` must keep working (it once broke unnoticed).
+	bash scripts/demo.sh
 
 # Benchmarks of the installed runvirt (not part of `check`): bench/README.md.
 bench:

@@ -23,7 +23,7 @@ cat > "$bundle/config.json" <<'JSON'
     {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
     {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]}
   ],
-  "linux": {"namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]}
+  "linux": {"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]}
 }
 JSON
 echo "host kernel:  $(uname -r)"
@@ -37,7 +37,12 @@ sed -n 's/.*msg="\(accelerator [^"]*\|phase[^"]*\)".*/  \1/p' "$bundle/runvirt.l
 if command -v docker >/dev/null; then
   "$runvirt" install-docker >/dev/null
   bash "$(dirname "$0")/make-docker-images.sh"
-  echo "docker run --runtime=runc    busybox uname -r: $(docker run --rm --runtime=runc busybox uname -r)"
-  echo "docker run --runtime=runvirt busybox uname -r: $(docker run --rm --runtime=runvirt busybox uname -r)"
-  echo "docker run --runtime=kata    busybox uname -r: $(docker run --rm --runtime=kata busybox uname -r)"
+  for runtime in runc runvirt kata; do
+    kernel=$(docker run --rm --runtime="$runtime" busybox uname -r)  # a failure ends the demo (set -e)
+    printf 'docker run --runtime=%-7s busybox uname -r: %s\n' "$runtime" "$kernel"
+    if [[ "$runtime" != runc && "$kernel" == "$(uname -r)" ]]; then
+      echo "demo: --runtime=$runtime ran on the host's kernel" >&2
+      exit 1
+    fi
+  done
 fi
