@@ -66,6 +66,18 @@ class Interrupted(Exception):
     pass
 
 
+def interleaved_rounds(label, warmup, rounds, runtimes, errors):
+    """The rounds of a timed figure: yields (runtime, measured) for each runtime of each round,
+    runtimes interleaved (A B C A B C ...); the first `warmup` rounds are not measured. A runtime
+    whose name is in `errors` (it failed) is skipped from then on."""
+    total = warmup + rounds
+    for rnd in range(total):
+        log(f"{label}: round {rnd + 1}/{total}{' (warm-up)' if rnd < warmup else ''}")
+        for r in runtimes:
+            if r.name not in errors:
+                yield r, rnd >= warmup
+
+
 def install_signal_handlers():
     """SIGTERM and SIGHUP end the run like Ctrl-C does: through the cleanup in `finally`."""
     def handler(signum, _frame):

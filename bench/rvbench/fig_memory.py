@@ -7,7 +7,7 @@ N containers: N running at once per runtime; the per-container average and the s
 
 import time
 
-from .common import CommandError, log, summary
+from .common import CommandError, interleaved_rounds, log, summary
 from . import host
 from .docker import measure_container
 
@@ -21,33 +21,27 @@ def _mib(kib):
 def one_container(ctx, runtimes, rounds, idle):
     samples = {r.name: [] for r in runtimes}
     errors = {}
-    total = ctx.warmup + rounds
-    for rnd in range(total):
-        log(f"memory (1 container): round {rnd + 1}/{total}{' (warm-up)' if rnd < ctx.warmup else ''}")
-        for r in runtimes:
-            if r.name in errors:
-                continue
-
-            def measure_one():
-                used0 = host.used_mib()
-                cid, _ = ctx.docker.run_detached(r, "busybox", ["sleep", "3600"])
-                try:
-                    time.sleep(idle)
-                    if not ctx.docker.running(cid):
-                        raise RuntimeError(f"container {cid[:12]} is not running after {idle} s")
-                    m = measure_container(cid, r.kind)
-                    m["host_used_delta_mib"] = host.used_mib() - used0
-                finally:
-                    ctx.docker.remove([cid])
-                return m
-
+    for r, measured in interleaved_rounds("memory (1 container)", ctx.warmup, rounds, runtimes, errors):
+        def measure_one():
+            used0 = host.used_mib()
+            cid, _ = ctx.docker.run_detached(r, "busybox", ["sleep", "3600"])
             try:
-                m = ctx.retry(f"memory of one {r.name} container", measure_one)
-            except (CommandError, RuntimeError) as e:
-                errors[r.name] = str(e)
-                continue
-            if rnd >= ctx.warmup:
-                samples[r.name].append(m)
+                time.sleep(idle)
+                if not ctx.docker.running(cid):
+                    raise RuntimeError(f"container {cid[:12]} is not running after {idle} s")
+                m = measure_container(cid, r.kind)
+                m["host_used_delta_mib"] = host.used_mib() - used0
+            finally:
+                ctx.docker.remove([cid])
+            return m
+
+        try:
+            m = ctx.retry(f"memory of one {r.name} container", measure_one)
+        except (CommandError, RuntimeError) as e:
+            errors[r.name] = str(e)
+            continue
+        if measured:
+            samples[r.name].append(m)
     return {r.name: _summarise(r, samples[r.name], errors.get(r.name)) for r in runtimes}
 
 

@@ -11,27 +11,22 @@ import shutil
 import subprocess
 import tempfile
 
-from .common import CommandError, log, run, summary
+from .common import CommandError, interleaved_rounds, log, run, summary
 from . import phases
 
 
 def docker_start(ctx, runtimes):
     samples = {r.name: [] for r in runtimes}
     errors = {}
-    total = ctx.warmup + ctx.rounds
-    for rnd in range(total):
-        log(f"start latency (docker): round {rnd + 1}/{total}{' (warm-up)' if rnd < ctx.warmup else ''}")
-        for r in runtimes:
-            if r.name in errors:
-                continue
-            try:
-                _, seconds = ctx.retry(f"docker run --runtime={r.name} true",
-                                       lambda: ctx.docker.run_rm(r, "busybox", ["true"]))
-            except (CommandError, RuntimeError) as e:
-                errors[r.name] = str(e)
-                continue
-            if rnd >= ctx.warmup:
-                samples[r.name].append(seconds)
+    for r, measured in interleaved_rounds("start latency (docker)", ctx.warmup, ctx.rounds, runtimes, errors):
+        try:
+            _, seconds = ctx.retry(f"docker run --runtime={r.name} true",
+                                   lambda: ctx.docker.run_rm(r, "busybox", ["true"]))
+        except (CommandError, RuntimeError) as e:
+            errors[r.name] = str(e)
+            continue
+        if measured:
+            samples[r.name].append(seconds)
     return {r.name: {"runtime": r.kind, "network": r.network, "samples": samples[r.name],
                      "summary": summary(samples[r.name]), "error": errors.get(r.name)}
             for r in runtimes}
@@ -140,24 +135,19 @@ def bundle_start(ctx, kinds):
         except (CommandError, RuntimeError) as e:
             check_errors[r.name] = str(e)
             runners.remove(r)
-    total = ctx.warmup + ctx.rounds
-    for rnd in range(total):
-        log(f"start latency (bundle): round {rnd + 1}/{total}{' (warm-up)' if rnd < ctx.warmup else ''}")
-        for r in runners:
-            if r.name in errors:
-                continue
-            try:
-                seconds, timings = ctx.retry(f"{r.kind} run --bundle", lambda: once(r))
-            except (CommandError, RuntimeError) as e:
-                errors[r.name] = str(e)
-                continue
-            if rnd < ctx.warmup:
-                continue
-            samples[r.name].append(seconds)
-            if timings is not None:
-                timings["wall"] = seconds
-                timings["unaccounted"] = seconds - phases.accounted(timings)
-                phase_runs.append(timings)
+    for r, measured in interleaved_rounds("start latency (bundle)", ctx.warmup, ctx.rounds, runners, errors):
+        try:
+            seconds, timings = ctx.retry(f"{r.kind} run --bundle", lambda: once(r))
+        except (CommandError, RuntimeError) as e:
+            errors[r.name] = str(e)
+            continue
+        if not measured:
+            continue
+        samples[r.name].append(seconds)
+        if timings is not None:
+            timings["wall"] = seconds
+            timings["unaccounted"] = seconds - phases.accounted(timings)
+            phase_runs.append(timings)
     result = {name: {"samples": s, "summary": summary(s), "error": errors.get(name)}
               for name, s in samples.items()}
     for name, e in check_errors.items():

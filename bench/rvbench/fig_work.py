@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import tempfile
 
-from .common import CommandError, log, run, summary
+from .common import CommandError, interleaved_rounds, log, run, summary
 from .docker import image_exists
 
 IMAGE_VERSION = 1
@@ -98,36 +98,30 @@ def work(ctx, runtimes, sizes):
     shm = f"--shm-size={sizes['sha_mib'] + 32}m"  # Docker's default 64m cannot hold 64 MiB
     entries = {}
     errors = {}
-    total = ctx.warmup + ctx.work_rounds
-    for rnd in range(total):
-        log(f"work inside: round {rnd + 1}/{total}{' (warm-up)' if rnd < ctx.warmup else ''}")
-        for r in runtimes:
-            if r.name in errors:
-                continue
-
-            def once():
-                vol = tempfile.mkdtemp(prefix=f"rvbench-vol-{ctx.run_id}-", dir="/var/tmp")
-                try:
-                    out, seconds = ctx.docker.run_rm(r, image, ["sh", "-c", sh], ["-v", f"{vol}:/vol", shm])
-                finally:
-                    shutil.rmtree(vol, ignore_errors=True)
-                times, extra = parse(out)
-                return times, extra, seconds
-
+    for r, measured in interleaved_rounds("work inside", ctx.warmup, ctx.work_rounds, runtimes, errors):
+        def once():
+            vol = tempfile.mkdtemp(prefix=f"rvbench-vol-{ctx.run_id}-", dir="/var/tmp")
             try:
-                times, extra, seconds = ctx.retry(f"work in {r.name}", once)
-            except (CommandError, RuntimeError) as e:
-                errors[r.name] = str(e)
-                continue
-            if rnd < ctx.warmup:
-                continue
-            for j, v in times.items():
-                if j in JOBS:
-                    raw[r.name][j].append(v)
-                    v -= times["timer"]
-                samples[r.name][j].append(v)
-            samples[r.name]["container"].append(seconds)
-            entries[r.name] = extra.get("find")
+                out, seconds = ctx.docker.run_rm(r, image, ["sh", "-c", sh], ["-v", f"{vol}:/vol", shm])
+            finally:
+                shutil.rmtree(vol, ignore_errors=True)
+            times, extra = parse(out)
+            return times, extra, seconds
+
+        try:
+            times, extra, seconds = ctx.retry(f"work in {r.name}", once)
+        except (CommandError, RuntimeError) as e:
+            errors[r.name] = str(e)
+            continue
+        if not measured:
+            continue
+        for j, v in times.items():
+            if j in JOBS:
+                raw[r.name][j].append(v)
+                v -= times["timer"]
+            samples[r.name][j].append(v)
+        samples[r.name]["container"].append(seconds)
+        entries[r.name] = extra.get("find")
     result = {}
     for r in runtimes:
         s = samples[r.name]
