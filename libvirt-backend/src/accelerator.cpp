@@ -173,26 +173,12 @@ bool probeGuestBoot(const BootProbeTarget& target, const std::string& accel, std
   }
   writeEnd.reset();
   double start = log::monotonicSeconds();
-  std::string output;
-  bool banner = false, exited = false;
-  while (!banner && !exited) {
-    double left = start + target.timeoutSeconds - log::monotonicSeconds();
-    if (left <= 0) break;
-    pollfd p{readEnd.get(), POLLIN, 0};
-    int rc = poll(&p, 1, static_cast<int>(left * 1000) + 1);
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc <= 0) break;
-    char buf[4096];
-    ssize_t n = read(readEnd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      exited = true;
-    } else {
-      output.append(buf, static_cast<std::size_t>(n));
-      banner = output.find("Linux version") != std::string::npos;
-      if (output.size() > 65536) output.erase(0, output.size() - 4096);
-    }
-  }
+  bool banner = false;
+  ReadOutcome read = readUntil(readEnd.get(), target.timeoutSeconds, [&](const std::string& out) {
+    return banner = out.find("Linux version") != std::string::npos;
+  });
+  const std::string& output = read.output;
+  bool exited = read.endOfFile;
   double took = log::monotonicSeconds() - start;
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -58,28 +57,11 @@ std::string captureOutput(const std::vector<std::string>& argv, double timeoutSe
   o.fds = {{0, devNull.get()}, {1, writeEnd.get()}, {2, writeEnd.get()}};
   pid_t pid = spawn(o);
   writeEnd.reset();
-  std::string out;
-  double deadline = log::monotonicSeconds() + timeoutSeconds;
-  finished = false;
-  while (out.size() < 65536) {
-    double left = deadline - log::monotonicSeconds();
-    if (left <= 0) break;
-    pollfd p{readEnd.get(), POLLIN, 0};
-    int rc = poll(&p, 1, static_cast<int>(left * 1000) + 1);
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc <= 0) break;
-    char buf[4096];
-    ssize_t n = read(readEnd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      finished = true;
-      break;
-    }
-    out.append(buf, static_cast<std::size_t>(n));
-  }
+  ReadOutcome read = readUntil(readEnd.get(), timeoutSeconds, [](const std::string& out) { return out.size() >= 65536; });
+  finished = read.endOfFile;
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
-  return out;
+  return read.output;
 }
 
 std::string firstLine(const std::string& text) {

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "runvirt/error.hpp"
+#include "runvirt/log.hpp"
 #include "runvirt/unique_fd.hpp"
 
 namespace runvirt::backend {
@@ -77,6 +78,30 @@ pid_t spawn(const SpawnOptions& o) {
     throwErrno("exec " + quote(o.path), err);
   }
   return pid;
+}
+
+ReadOutcome readUntil(int fd, double timeoutSeconds, const std::function<bool(const std::string&)>& enough) {
+  constexpr std::size_t kKeepAtMost = 65536, kKeepTail = 4096;
+  ReadOutcome r;
+  double deadline = log::monotonicSeconds() + timeoutSeconds;
+  for (;;) {
+    double left = deadline - log::monotonicSeconds();
+    if (left <= 0) return r;
+    pollfd p{fd, POLLIN, 0};
+    int rc = poll(&p, 1, static_cast<int>(left * 1000) + 1);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0) return r;
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      r.endOfFile = true;
+      return r;
+    }
+    r.output.append(buf, static_cast<std::size_t>(n));
+    if (enough(r.output)) return r;
+    if (r.output.size() > kKeepAtMost) r.output.erase(0, r.output.size() - kKeepTail);
+  }
 }
 
 std::optional<int> waitWithTimeout(pid_t pid, double timeoutSeconds) {

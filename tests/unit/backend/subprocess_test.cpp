@@ -77,6 +77,40 @@ TEST(Subprocess, WaitTimesOut) {
   EXPECT_TRUE(WIFSIGNALED(*status));
 }
 
+// A pipe whose write end holds `text` (closed when `close` is set).
+struct Pipe {
+  UniqueFd read, write;
+  explicit Pipe(const std::string& text, bool close) {
+    int fds[2];
+    EXPECT_EQ(pipe2(fds, O_CLOEXEC), 0);
+    read.reset(fds[0]);
+    write.reset(fds[1]);
+    EXPECT_EQ(::write(write.get(), text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    if (close) write.reset();
+  }
+};
+
+TEST(ReadUntil, StopsAtEndOfFile) {
+  Pipe p("all of it", true);
+  ReadOutcome r = readUntil(p.read.get(), 5, [](const std::string&) { return false; });
+  EXPECT_EQ(r.output, "all of it");
+  EXPECT_TRUE(r.endOfFile);
+}
+
+TEST(ReadUntil, StopsWhenEnough) {
+  Pipe p("banner here", false);
+  ReadOutcome r = readUntil(p.read.get(), 5, [](const std::string& out) { return contains(out, "banner"); });
+  EXPECT_EQ(r.output, "banner here");
+  EXPECT_FALSE(r.endOfFile);
+}
+
+TEST(ReadUntil, StopsAtTheTimeout) {
+  Pipe p("partial", false);
+  ReadOutcome r = readUntil(p.read.get(), 0.05, [](const std::string&) { return false; });
+  EXPECT_EQ(r.output, "partial");
+  EXPECT_FALSE(r.endOfFile);
+}
+
 TEST(Subprocess, DescribeWaitStatus) {
   EXPECT_EQ(describeWaitStatus(3 << 8), "exit status 3");
   EXPECT_EQ(describeWaitStatus(SIGKILL), "signal: Killed");

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,6 +25,16 @@ pid_t spawn(const SpawnOptions& options);
 
 // Waits up to `timeoutSeconds` (< 0: forever). Returns the wait status, or nullopt on timeout.
 std::optional<int> waitWithTimeout(pid_t pid, double timeoutSeconds);
+
+// What readUntil() read, and whether it stopped at end of file.
+struct ReadOutcome {
+  std::string output;
+  bool endOfFile = false;
+};
+
+// Reads `fd` (a child's output pipe) until end of file, until `timeoutSeconds` passed, or until
+// `enough(output)` holds. Past 64 KiB only the last 4 KiB are kept (a chatty child).
+ReadOutcome readUntil(int fd, double timeoutSeconds, const std::function<bool(const std::string&)>& enough);
 
 // "exit status 3" / "signal: killed" (Go's wording, as runc prints hook failures).
 std::string describeWaitStatus(int status);
