@@ -106,6 +106,19 @@ std::vector<Result> DockerTest::runEach(const std::vector<std::string>& args, co
   return results;
 }
 
+std::string DockerTest::startBusybox(const std::string& runtime, const std::vector<std::string>& options,
+                                     const std::vector<std::string>& args, Result* result) {
+  std::string n = name(runtime);
+  std::vector<std::string> full = {"run", "-d", "--runtime=" + runtime, "--name", n};
+  full.insert(full.end(), options.begin(), options.end());
+  full.push_back("busybox");
+  full.insert(full.end(), args.begin(), args.end());
+  Result r = docker(full);
+  EXPECT_EQ(r.status, 0) << r.err;
+  if (result) *result = r;
+  return n;
+}
+
 Result DockerTest::expectSame(const std::vector<std::string>& args, const std::string& input) {
   std::vector<Result> results = runEach(args, input);
   std::string shown;

@@ -32,6 +32,10 @@ class DockerTest : public ::testing::Test {
   std::vector<Result> runEach(const std::vector<std::string>& args, const std::string& input = "");
   // Expects the same status and stdout from every runtime; returns runvirt's result.
   Result expectSame(const std::vector<std::string>& args, const std::string& input = "");
+  // `docker run -d --runtime=R --name NAME OPTIONS busybox ARGS`, expected to succeed; returns
+  // NAME (a fresh name(R)) and the docker command's result in `result` when given.
+  std::string startBusybox(const std::string& runtime, const std::vector<std::string>& options,
+                           const std::vector<std::string>& args, Result* result = nullptr);
 
   std::vector<std::string> names_;
 };

@@ -10,14 +10,7 @@ class Lifecycle : public DockerTest {
  protected:
   std::string start(const std::string& runtime, const std::vector<std::string>& args,
                     const std::vector<std::string>& options = {}) {
-    std::string n = name(runtime);
-    std::vector<std::string> full = {"run", "-d", "--runtime=" + runtime, "--name", n};
-    full.insert(full.end(), options.begin(), options.end());
-    full.push_back("busybox");
-    full.insert(full.end(), args.begin(), args.end());
-    Result r = docker(full);
-    EXPECT_EQ(r.status, 0) << r.err;
-    return n;
+    return startBusybox(runtime, options, args);
   }
   // A handler set up by the container's shell exists only once the shell ran that far.
   void waitForLog(const std::string& n, const std::string& text) {

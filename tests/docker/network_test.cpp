@@ -79,13 +79,8 @@ class Network : public DockerTest {
   // `docker run -d` of busybox ARGS; for runvirt, its state record is kept for TearDown.
   std::string start(const std::string& runtime, const std::vector<std::string>& options,
                     const std::vector<std::string>& args) {
-    std::string n = name(runtime);
-    std::vector<std::string> full = {"run", "-d", "--runtime=" + runtime, "--name", n};
-    full.insert(full.end(), options.begin(), options.end());
-    full.push_back("busybox");
-    full.insert(full.end(), args.begin(), args.end());
-    Result r = docker(full);
-    EXPECT_EQ(r.status, 0) << r.err;
+    Result r;
+    std::string n = startBusybox(runtime, options, args, &r);
     if (runtime == "runvirt" && r.status == 0) {
       auto record = nlohmann::json::parse(readFile(std::string(kRuntimeRoot) + "/" + trim(r.out) + "/state.json"),
                                           nullptr, false);
