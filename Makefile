@@ -13,7 +13,8 @@
 #   make bench      benchmark the installed runvirt against runc, crun, runsc (bench/; 20-40 min)
 #   make bench-quick   the same as a smoke run (a few minutes; report in build/bench/)
 #
-# Layering (enforced by include paths and link lines below):
+# Layering (enforced by include paths and link lines below, and inside libvirt-backend/ by the
+# LAYERS table, checked by `make layering` as part of `make unit`):
 #   runtime-cli -> libvirt-backend -> guest/protocol -> oci;  guest/agent -> guest/protocol -> oci
 
 CXX       ?= g++
@@ -37,9 +38,11 @@ endif
 OCI_SRC     := $(wildcard oci/src/*.cpp)
 PROTO_SRC   := $(wildcard guest/protocol/src/*.cpp)
 AGENT_SRC   := $(wildcard guest/agent/*.cpp)
-BACKEND_SRC := $(wildcard libvirt-backend/src/*.cpp)
+# libvirt-backend/ is one folder per process and trust zone (libvirt-backend/README.md).
+BACKEND_ZONES := common vm storage network state cgroups control monitor lifecycle admin
+BACKEND_SRC := $(foreach zone,$(BACKEND_ZONES),$(wildcard libvirt-backend/$(zone)/*.cpp))
 CLI_SRC     := $(filter-out runtime-cli/main.cpp,$(wildcard runtime-cli/*.cpp runtime-cli/*/*.cpp))
-UNIT_SRC    := $(wildcard tests/unit/*.cpp tests/unit/*/*.cpp tests/fakes/*.cpp)
+UNIT_SRC    := $(wildcard tests/unit/*.cpp tests/unit/*/*.cpp tests/unit/*/*/*.cpp tests/fakes/*.cpp)
 INTEG_SRC   := $(wildcard tests/integration/*.cpp)
 DOCKER_SRC  := $(wildcard tests/docker/*.cpp)
 SUPPORT_SRC := $(wildcard tests/support/*.cpp)
@@ -48,7 +51,7 @@ obj = $(patsubst %.cpp,$(B)/obj/%.o,$(1))
 
 INC_OCI     := -Ioci/include
 INC_PROTO   := $(INC_OCI) -Iguest/protocol/include
-INC_BACKEND := $(INC_PROTO) -Ilibvirt-backend/include
+INC_BACKEND := $(INC_PROTO) -Ilibvirt-backend
 INC_CLI     := $(INC_BACKEND) -Iruntime-cli
 
 $(call obj,$(OCI_SRC)):     INCLUDES := $(INC_OCI)
@@ -74,7 +77,7 @@ GUEST_IMAGE := $(B)/guest/initrd.img
 GUEST_KERNEL := $(B)/guest-kernel/vmlinux
 
 .PHONY: all deps build guest guest-kernel unit integration docker-tests check demo golden install install-package uninstall \
-        daemons clean indent deb rpm package-test bench bench-quick
+        daemons clean indent deb rpm package-test bench bench-quick layering
 all: build
 build: $(RUNVIRT) $(AGENT) $(GUEST_KERNEL) $(UNIT) $(INTEG) $(DOCKERT)
 
@@ -133,7 +136,25 @@ deps:
 daemons:
 	bash scripts/start-daemons.sh
 
-unit: $(UNIT) $(AGENT)
+# What each folder may include besides its own headers ("runvirt" = oci/ and guest/protocol/).
+# Inside libvirt-backend/, a zone includes only the zones below it (libvirt-backend/README.md).
+LAYERS := oci:runvirt guest/protocol:runvirt guest/agent:runvirt \
+  libvirt-backend/common:runvirt \
+  libvirt-backend/vm:runvirt,common \
+  libvirt-backend/storage:runvirt,common,vm \
+  libvirt-backend/network:runvirt,common,vm \
+  libvirt-backend/state:runvirt,common,storage,network \
+  libvirt-backend/cgroups:runvirt,common,vm,storage,state \
+  libvirt-backend/control:runvirt,common \
+  libvirt-backend/monitor:runvirt,common,vm,storage,network,state,cgroups,control \
+  libvirt-backend/lifecycle:runvirt,common,vm,storage,network,state,cgroups,control,monitor \
+  libvirt-backend/admin:runvirt,common,vm \
+  runtime-cli:runvirt,commands,options,common,lifecycle,admin,monitor
+layering:
+	LIBVIRT_FILES=libvirt-backend/vm/libvirt_hypervisor.cpp SECCOMP_FILES=libvirt-backend/vm/seccomp_compile.cpp \
+	BOOST_FILES=runtime-cli/options/parse.cpp bash scripts/check-layering.sh $(LAYERS)
+
+unit: $(UNIT) $(AGENT) layering
 	$(UNIT)
 	@# The agent is PID 1 of an initramfs without libc: it must stay fully static.
 	@if readelf -l $(AGENT) | grep -q INTERP; then echo "$(AGENT) is not static" >&2; exit 1; fi

@@ -6,7 +6,7 @@
 #include "commands/commands.hpp"
 #include "options/parse.hpp"
 #include "runvirt/error.hpp"
-#include "runvirt/log.hpp"
+#include "common/log.hpp"
 
 namespace {
 

@@ -3,9 +3,9 @@
 
 #include "commands/commands.hpp"
 #include "options/parse.hpp"
-#include "runvirt/backend/host_check.hpp"
+#include "admin/host_check.hpp"
 #include "runvirt/error.hpp"
-#include "runvirt/log.hpp"
+#include "common/log.hpp"
 
 namespace runvirt::cli {
 

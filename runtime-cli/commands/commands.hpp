@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "options/options.hpp"
-#include "runvirt/backend/runtime.hpp"
+#include "lifecycle/runtime.hpp"
 
 namespace runvirt::cli {
 

@@ -6,7 +6,7 @@
 
 #include "commands/commands.hpp"
 #include "options/parse.hpp"
-#include "runvirt/backend/docker_config.hpp"
+#include "admin/docker_config.hpp"
 #include "runvirt/error.hpp"
 
 namespace runvirt::cli {

@@ -7,7 +7,7 @@
 
 #include "commands/commands.hpp"
 #include "options/parse.hpp"
-#include "runvirt/backend/host_env.hpp"
+#include "admin/host_env.hpp"
 #include "runvirt/error.hpp"
 
 namespace runvirt::cli {

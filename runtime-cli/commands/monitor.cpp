@@ -1,6 +1,6 @@
 #include "commands/commands.hpp"
 #include "options/parse.hpp"
-#include "runvirt/backend/monitor.hpp"
+#include "monitor/monitor.hpp"
 
 namespace runvirt::cli {
 

@@ -5,7 +5,7 @@
 
 #include "commands/commands.hpp"
 #include "options/parse.hpp"
-#include "runvirt/backend/files.hpp"
+#include "common/files.hpp"
 #include "runvirt/error.hpp"
 #include "runvirt/oci/spec_json.hpp"
 

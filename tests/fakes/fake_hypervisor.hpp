@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "runvirt/backend/hypervisor.hpp"
-#include "runvirt/backend/runtime.hpp"
+#include "vm/hypervisor.hpp"
+#include "lifecycle/runtime.hpp"
 
 namespace runvirt::test {
 

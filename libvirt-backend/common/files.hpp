@@ -1,0 +1,17 @@
+// Small file helpers that throw runvirt::Error with the path in the message.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace runvirt::backend {
+
+std::string readFile(const std::string& path);
+// Writes `path.tmp` then renames it over `path`: readers see the old or the new file, whole.
+void writeFileAtomic(const std::string& path, const std::string& content, mode_t mode = 0644);
+// mkdir -p with `mode` for the directories it creates.
+void makeDirs(const std::string& path, mode_t mode = 0755);
+bool pathExists(const std::string& path);
+
+}  // namespace runvirt::backend

@@ -1,0 +1,127 @@
+#include "control/control.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "runvirt/error.hpp"
+
+namespace runvirt::backend::control {
+
+namespace {
+
+constexpr std::size_t kMaxMessage = 1 << 20;
+constexpr std::size_t kMaxFds = 3;  // stdin, stdout, stderr
+
+sockaddr_un address(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw Error("control socket path too long: " + path);
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  return addr;
+}
+
+}  // namespace
+
+UniqueFd connect(const std::string& socketPath) {
+  UniqueFd fd(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!fd) throwErrno("socket");
+  sockaddr_un addr = address(socketPath);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+    if (errno == ENOENT || errno == ECONNREFUSED) throw Error("container not running", ErrorKind::NotRunning);
+    throwErrno("connect to " + socketPath);
+  }
+  return fd;
+}
+
+void send(int connection, const nlohmann::json& message, const std::vector<int>& fds) {
+  std::string text = message.dump();
+  iovec iov{text.data(), text.size()};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
+  if (!fds.empty()) {
+    if (fds.size() > kMaxFds) throw Error("too many fds for one control message");
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
+  }
+  while (sendmsg(connection, &msg, MSG_NOSIGNAL) < 0) {
+    if (errno != EINTR) throwErrno("send to control socket");
+  }
+}
+
+std::optional<Message> receive(int connection) {
+  std::string buf(kMaxMessage, '\0');
+  iovec iov{buf.data(), buf.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = recvmsg(connection, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  Message out;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      out.fds.emplace_back(fd);
+    }
+  }
+  if (n <= 0) return std::nullopt;
+  buf.resize(static_cast<std::size_t>(n));
+  out.json = nlohmann::json::parse(buf, nullptr, false);
+  if (out.json.is_discarded() || !out.json.is_object()) return std::nullopt;
+  return out;
+}
+
+nlohmann::json call(const std::string& socketPath, const nlohmann::json& request, double timeoutSeconds) {
+  UniqueFd fd = connect(socketPath);
+  send(fd.get(), request);
+  pollfd p{fd.get(), POLLIN, 0};
+  int rc;
+  do {
+    rc = poll(&p, 1, static_cast<int>(timeoutSeconds * 1000));
+  } while (rc < 0 && errno == EINTR);
+  if (rc == 0) throw Error("the container's monitor did not answer", ErrorKind::Timeout);
+  auto reply = receive(fd.get());
+  if (!reply) throw Error("container not running", ErrorKind::NotRunning);
+  if (reply->json.contains("error")) throw Error(reply->json.at("error").get<std::string>());
+  return reply->json;
+}
+
+UniqueFd listen(const std::string& socketPath) {
+  UniqueFd fd(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) throwErrno("socket");
+  sockaddr_un addr = address(socketPath);
+  unlink(socketPath.c_str());
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) throwErrno("bind " + socketPath);
+  if (chmod(socketPath.c_str(), 0600) < 0) throwErrno("chmod " + socketPath);
+  if (::listen(fd.get(), 16) < 0) throwErrno("listen " + socketPath);
+  return fd;
+}
+
+void reply(int connection, const nlohmann::json& message) {
+  try {
+    send(connection, message);
+  } catch (const Error&) {
+    // The client went away; nothing to tell it.
+  }
+}
+
+}  // namespace runvirt::backend::control

@@ -1,0 +1,286 @@
+#include "lifecycle/runtime.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <random>
+#include <thread>
+
+#include "control/control.hpp"
+#include "common/files.hpp"
+#include "storage/host_mounts.hpp"
+#include "state/hooks.hpp"
+#include "cgroups/host_cgroup.hpp"
+#include "vm/hypervisor.hpp"
+#include "common/process_info.hpp"
+#include "storage/share.hpp"
+#include "common/subprocess.hpp"
+#include "network/tap.hpp"
+#include "vm/vm_config.hpp"
+#include "runvirt/error.hpp"
+#include "common/log.hpp"
+#include "runvirt/oci/container_id.hpp"
+#include "runvirt/oci/spec_json.hpp"
+#include "runvirt/unique_fd.hpp"
+
+namespace runvirt::backend {
+
+namespace {
+
+constexpr double kControlTimeout = 60;
+constexpr double kMonitorExitWait = 5;
+
+std::string absolutePath(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  char cwd[4096];
+  if (!getcwd(cwd, sizeof cwd)) throwErrno("getcwd");
+  return path.empty() || path == "." ? std::string(cwd) : std::string(cwd) + "/" + path;
+}
+
+// A domain name is not the container id: ids can be long and repeat across --root dirs.
+std::string newDomainName() {
+  std::random_device random;
+  std::uniform_int_distribution<std::uint64_t> dist;
+  char buf[32];
+  snprintf(buf, sizeof buf, "runvirt-%016llx", static_cast<unsigned long long>(dist(random)));
+  return buf;
+}
+
+void writePidFile(const std::string& path, pid_t pid) {
+  std::string absolute = absolutePath(path);
+  writeFileAtomic(absolute, std::to_string(pid), 0644);
+}
+
+// Reads the monitor's one-line set-up report; empty when it died without one.
+std::string readSetupReport(int fd) {
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  return text;
+}
+
+void waitUntilDead(const ContainerRecord& record, double seconds) {
+  double deadline = log::monotonicSeconds() + seconds;
+  while (isSameProcessAlive(record.monitorPid, record.monitorStartTime) && log::monotonicSeconds() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace
+
+Runtime::Runtime(std::string root, std::string configPath, std::vector<std::string> globalArgs,
+                 HypervisorFactory connect)
+    : store_(std::move(root)),
+      configPath_(std::move(configPath)),
+      config_(loadRuntimeConfig(configPath_)),
+      globalArgs_(std::move(globalArgs)),
+      connect_(std::move(connect)) {
+  // config.toml's log_level; the monitors started from here inherit "debug" as --debug.
+  if (applyLogLevel(config_)) globalArgs_.push_back("--debug");
+}
+
+pid_t Runtime::create(const CreateOptions& o) {
+  oci::validateContainerId(o.id);
+  ContainerRecord record;
+  record.id = o.id;
+  record.bundle = absolutePath(o.bundle);
+  oci::Spec spec = oci::loadSpec(record.bundle);
+  record.rootfs = spec.root.path[0] == '/' ? spec.root.path : record.bundle + "/" + spec.root.path;
+  struct stat st{};
+  if (stat(record.rootfs.c_str(), &st) < 0) throwErrno("invalid rootfs: stat " + record.rootfs);
+  if (!S_ISDIR(st.st_mode)) throw Error("invalid rootfs: " + record.rootfs + " is not a directory");
+  if (spec.process->terminal && o.consoleSocket.empty() && !isatty(0) && !isatty(1)) {
+    // runc's own check: a terminal needs somewhere to go.
+    throw Error("cannot allocate tty if runc will detach without setting console socket");
+  }
+  record.created = log::nowRfc3339Nano();
+  record.domainName = newDomainName();
+  record.vmDir = config_.vmDir + "/" + record.domainName;
+  record.annotations = spec.annotations;
+  record.hooks = hooksToJson(spec.hooks);
+
+  store_.claim(o.id);
+  try {
+    store_.save(record);
+    int pipeFds[2];
+    if (pipe2(pipeFds, O_CLOEXEC) < 0) throwErrno("pipe");
+    UniqueFd reportRead(pipeFds[0]), reportWrite(pipeFds[1]);
+    SpawnOptions spawnOptions;
+    spawnOptions.path = "/proc/self/exe";
+    spawnOptions.argv = {"runvirt", "--root", store_.root()};
+    spawnOptions.argv.insert(spawnOptions.argv.end(), globalArgs_.begin(), globalArgs_.end());
+    for (std::string arg : {"monitor", "--id", o.id.c_str(), "--sync-fd", "3"}) spawnOptions.argv.push_back(arg);
+    if (!o.consoleSocket.empty()) {
+      spawnOptions.argv.push_back("--console-socket");
+      spawnOptions.argv.push_back(absolutePath(o.consoleSocket));
+    }
+    spawnOptions.fds = {{0, 0}, {1, 1}, {2, 2}, {3, reportWrite.get()}};
+    pid_t monitor = spawn(spawnOptions);
+    reportWrite.reset();
+    {
+      StateLock lock = store_.lock(o.id);
+      ContainerRecord saved = store_.load(o.id);
+      saved.monitorPid = monitor;
+      saved.monitorStartTime = processStartTime(monitor).value_or(0);
+      store_.save(saved);
+      record = saved;
+    }
+    std::string report = readSetupReport(reportRead.get());
+    auto json = nlohmann::json::parse(report, nullptr, false);
+    if (json.is_discarded() || !json.value("ok", false)) {
+      int status = 0;
+      waitpid(monitor, &status, 0);
+      std::string message = json.is_object() && json.contains("error") ? json["error"].get<std::string>()
+                                                                        : "the monitor exited during set-up (" +
+                                                                              describeWaitStatus(status) + ")";
+      throw Error(message);
+    }
+    if (!o.pidFile.empty()) writePidFile(o.pidFile, monitor);
+    return monitor;
+  } catch (Error& e) {
+    // The monitor records what it makes (taps) as it goes: clean up after the latest record.
+    ContainerRecord latest = record;
+    try {
+      latest = store_.load(o.id);
+    } catch (const Error&) {
+    }
+    try {
+      destroyResources(latest);
+    } catch (const Error& cleanup) {
+      e.wrap("(cleanup also failed: " + cleanup.message() + ")");
+    }
+    throw;
+  }
+}
+
+void Runtime::start(const std::string& id) {
+  ContainerRecord record = store_.load(id);
+  switch (record.effectiveStatus()) {
+    case oci::Status::Created: break;
+    case oci::Status::Stopped: throw Error("cannot start a container that has stopped");
+    case oci::Status::Running: throw Error("cannot start an already running container");
+    default: throw Error("cannot start a container in the " + oci::toString(record.effectiveStatus()) + " state");
+  }
+  control::call(VmPaths{record.vmDir}.controlSocket(), {{"op", "start"}}, kControlTimeout);
+  try {
+    runHooks(hooksFromJson(record.hooks, "poststart"), "poststart", store_.load(id).ociState());
+  } catch (Error& e) {
+    kill(id, SIGKILL, true);
+    throw;
+  }
+}
+
+oci::State Runtime::state(const std::string& id) const { return store_.load(id).ociState(); }
+
+std::vector<oci::State> Runtime::list() const {
+  std::vector<oci::State> out;
+  for (const auto& id : store_.ids()) {
+    try {
+      out.push_back(store_.load(id).ociState());
+    } catch (const Error&) {
+      // Removed while listing: not a container any more.
+    }
+  }
+  return out;
+}
+
+void Runtime::kill(const std::string& id, int signal, bool all) {
+  ContainerRecord record = store_.load(id);
+  if (record.effectiveStatus() == oci::Status::Stopped) throw Error("container not running", ErrorKind::NotRunning);
+  try {
+    control::call(VmPaths{record.vmDir}.controlSocket(), {{"op", "kill"}, {"signal", signal}, {"all", all}},
+                  kControlTimeout);
+  } catch (const Error& e) {
+    // A wedged or vanished monitor must not make SIGKILL fail: kill from the host.
+    if (signal != SIGKILL || e.kind() == ErrorKind::Failure) throw;
+    stopNow(record);
+  }
+}
+
+void Runtime::stopNow(const ContainerRecord& record) {
+  connect_(config_.libvirtUri)->destroy(record.domainName);
+  waitUntilDead(record, kMonitorExitWait);
+  if (isSameProcessAlive(record.monitorPid, record.monitorStartTime)) ::kill(record.monitorPid, SIGKILL);
+}
+
+void Runtime::remove(const std::string& id, bool force) {
+  ContainerRecord record = store_.load(id);
+  oci::Status status = record.effectiveStatus();
+  if (status != oci::Status::Stopped) {
+    if (!force && status != oci::Status::Created) {
+      throw Error("cannot delete container " + id + " that is not stopped: " + oci::toString(status));
+    }
+    stopNow(record);
+  }
+  try {
+    runHooks(hooksFromJson(record.hooks, "poststop"), "poststop", record.ociState());
+  } catch (const Error& e) {
+    log::warn(e.message());
+  }
+  destroyResources(record);
+}
+
+void Runtime::destroyResources(const ContainerRecord& record) {
+  std::string errors;
+  std::string timings;
+  auto attempt = [&](const char* what, auto&& step) {
+    double t0 = log::monotonicSeconds();
+    try {
+      step();
+    } catch (const Error& e) {
+      errors += std::string(errors.empty() ? "" : "; ") + what + ": " + e.message();
+    }
+    timings += std::string(timings.empty() ? "" : ", ") + what + " " +
+               std::to_string(log::monotonicSeconds() - t0).substr(0, 5) + " s";
+  };
+  if (!record.domainName.empty()) {
+    attempt("destroy VM", [&] { connect_(config_.libvirtUri)->destroy(record.domainName); });
+  }
+  if (!record.vmDir.empty()) {
+    VmPaths paths{record.vmDir};
+    attempt("unmount share", [&] { teardownShare(paths); });
+    // Before the VM directory goes: it lists the cgroup directories the monitor made.
+    attempt("remove cgroup", [&] { removeContainerCgroup(paths.dir); });
+    attempt("remove VM directory", [&] { removeTree(paths.dir); });
+  }
+  // Taps still in the host's namespace (a monitor killed while its domain started).
+  attempt("remove taps", [&] { removeHostTaps(record.taps); });
+  attempt("remove state", [&] { store_.remove(record.id); });
+  log::debug("phase teardown: " + timings);
+  if (!errors.empty()) throw Error(errors);
+}
+
+void Runtime::pause(const std::string& id) {
+  StateLock lock = store_.lock(id);
+  ContainerRecord record = store_.load(id);
+  if (record.effectiveStatus() != oci::Status::Running) throw Error("container not running", ErrorKind::NotRunning);
+  connect_(config_.libvirtUri)->suspend(record.domainName);
+  record.status = oci::Status::Paused;
+  store_.save(record);
+}
+
+void Runtime::resume(const std::string& id) {
+  StateLock lock = store_.lock(id);
+  ContainerRecord record = store_.load(id);
+  if (record.effectiveStatus() != oci::Status::Paused) throw Error("container not paused");
+  connect_(config_.libvirtUri)->resume(record.domainName);
+  record.status = oci::Status::Running;
+  store_.save(record);
+}
+
+std::vector<int> Runtime::processes(const std::string& id) {
+  ContainerRecord record = store_.load(id);
+  if (record.effectiveStatus() == oci::Status::Stopped) return {};
+  auto reply = control::call(VmPaths{record.vmDir}.controlSocket(), {{"op", "ps"}}, kControlTimeout);
+  return reply.value("pids", std::vector<int>{});
+}
+
+}  // namespace runvirt::backend

@@ -1,0 +1,171 @@
+#include "monitor/agent_client.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "runvirt/error.hpp"
+#include "common/log.hpp"
+
+namespace runvirt::backend {
+
+namespace {
+
+int remainingMs(double deadline) {
+  double left = deadline - log::monotonicSeconds();
+  return left <= 0 ? 0 : static_cast<int>(left * 1000) + 1;
+}
+
+}  // namespace
+
+AgentClient AgentClient::connect(const std::string& socketPath) {
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd) throwErrno("socket");
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socketPath.size() >= sizeof addr.sun_path) throw Error("agent socket path too long: " + socketPath);
+  std::strncpy(addr.sun_path, socketPath.c_str(), sizeof addr.sun_path - 1);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 && errno != EINPROGRESS) {
+    throwErrno("connect to agent socket " + socketPath);
+  }
+  return AgentClient(std::move(fd));
+}
+
+void AgentClient::flush() {
+  while (!out_.empty()) {
+    ssize_t n = ::send(fd_.get(), out_.data(), out_.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) return;
+      throwErrno("write to agent");
+    }
+    out_.erase(0, static_cast<std::size_t>(n));
+  }
+}
+
+bool AgentClient::readAvailable() {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) break;
+      if (errno == ECONNRESET) return false;
+      throwErrno("read from agent");
+    }
+    if (n == 0) return false;
+    decoder_.feed(buf, static_cast<std::size_t>(n));
+  }
+  decodeFrames();
+  return true;
+}
+
+void AgentClient::decodeFrames() {
+  while (auto frame = decoder_.next()) {
+    if (frame->type == agent::FrameType::Data) {
+      auto chunk = agent::decodeData(frame->payload);
+      if (chunk.stream == agent::Stream::Stdin) throw Error("agent sent data on stdin", ErrorKind::InvalidArgument);
+      events_.push_back(OutputChunk{chunk.process, chunk.stream, std::string(chunk.bytes)});
+      continue;
+    }
+    auto message = agent::parseGuestMessage(agent::decodeMessage(frame->payload));
+    if (auto* hello = std::get_if<agent::Hello>(&message)) {
+      hellos_.push_back(*hello);
+    } else if (auto* response = std::get_if<agent::Response>(&message)) {
+      events_.push_back(*response);
+    } else {
+      events_.push_back(std::get<agent::ProcessExited>(message));
+    }
+  }
+}
+
+bool AgentClient::waitForFrames(double deadline) {
+  for (;;) {
+    flush();
+    pollfd p{fd_.get(), static_cast<short>(POLLIN | (out_.empty() ? 0 : POLLOUT)), 0};
+    int ms = remainingMs(deadline);
+    if (ms == 0) return false;
+    int rc = poll(&p, 1, ms);
+    if (rc < 0) {
+      if (errno == EINTR) continue;
+      throwErrno("poll agent socket");
+    }
+    if (rc == 0) return false;
+    if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
+      std::size_t before = events_.size() + hellos_.size();
+      if (!readAvailable()) throw Error("the VM closed the agent channel");
+      if (events_.size() + hellos_.size() != before) return true;
+    }
+  }
+}
+
+agent::Hello AgentClient::handshake(double timeoutSeconds) {
+  double deadline = log::monotonicSeconds() + timeoutSeconds;
+  while (hellos_.empty()) {
+    if (!waitForFrames(deadline)) {
+      throw Error("the guest agent did not answer within " + std::to_string(int(timeoutSeconds)) + " s",
+                  ErrorKind::Timeout);
+    }
+  }
+  agent::Hello hello = hellos_.front();
+  hellos_.pop_front();
+  if (hello.version != agent::kProtocolVersion) {
+    throw Error("guest agent speaks protocol " + std::to_string(hello.version) + ", runvirt needs " +
+                std::to_string(agent::kProtocolVersion) + ": rebuild the guest image");
+  }
+  utsname host{};
+  uname(&host);
+  if (hello.arch != host.machine) {
+    throw Error("guest architecture " + quote(hello.arch) + " differs from the host's " + quote(host.machine));
+  }
+  queueFrame(agent::encodeMessage(agent::toJson(agent::HostMessage{agent::HelloAck{}})));
+  flush();
+  return hello;
+}
+
+std::uint64_t AgentClient::send(agent::RequestBody body) {
+  agent::Request request{nextId_++, std::move(body)};
+  queueFrame(agent::encodeMessage(agent::toJson(agent::HostMessage{request})));
+  flush();
+  return request.id;
+}
+
+void AgentClient::sendStdin(agent::ProcessId process, std::string_view bytes) {
+  while (!bytes.empty()) {
+    std::size_t n = std::min(bytes.size(), agent::kMaxDataChunk);
+    queueFrame(agent::encodeData(process, agent::Stream::Stdin, bytes.substr(0, n)));
+    bytes.remove_prefix(n);
+  }
+  flush();
+}
+
+agent::Response AgentClient::call(agent::RequestBody body, double timeoutSeconds) {
+  std::string name = agent::requestName(body);
+  std::uint64_t id = send(std::move(body));
+  double deadline = log::monotonicSeconds() + timeoutSeconds;
+  for (;;) {
+    for (auto it = events_.begin(); it != events_.end(); ++it) {
+      auto* response = std::get_if<agent::Response>(&*it);
+      if (!response || response->id != id) continue;
+      agent::Response found = *response;
+      events_.erase(it);
+      if (!found.error.empty()) throw Error(found.error);
+      return found;
+    }
+    if (!waitForFrames(deadline)) throw Error("agent: no answer to " + name, ErrorKind::Timeout);
+  }
+}
+
+std::optional<AgentEvent> AgentClient::nextEvent() {
+  if (events_.empty()) return std::nullopt;
+  AgentEvent event = std::move(events_.front());
+  events_.pop_front();
+  return event;
+}
+
+}  // namespace runvirt::backend

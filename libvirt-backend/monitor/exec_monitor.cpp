@@ -1,0 +1,111 @@
+#include "monitor/exec_monitor.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "control/control.hpp"
+#include "cgroups/host_cgroup.hpp"
+#include "monitor/process_exit.hpp"
+#include "monitor/workload_stdio.hpp"
+#include "runvirt/error.hpp"
+
+namespace runvirt::backend {
+
+namespace {
+
+// What the shim (or a person) sends the exec's pid is meant for the exec'd process.
+sigset_t forwardedSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s = 1; s < 32; ++s) {
+    if (s != SIGKILL && s != SIGSTOP && s != SIGCHLD && s != SIGPIPE && s != SIGSEGV && s != SIGBUS &&
+        s != SIGILL && s != SIGFPE && s != SIGABRT && s != SIGTRAP && s != SIGSYS) {
+      sigaddset(&set, s);
+    }
+  }
+  return set;
+}
+
+void report(UniqueFd& fd, const nlohmann::json& outcome) {
+  std::string line = outcome.dump() + "\n";
+  [[maybe_unused]] ssize_t n = write(fd.get(), line.data(), line.size());
+  fd.reset();
+}
+
+void releaseStdio() {
+  UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC));
+  for (int fd = 0; fd <= 2 && null; ++fd) dup2(null.get(), fd);
+}
+
+ExitStatus exitOf(const nlohmann::json& message) {
+  return {message.value("code", 0), message.value("signal", 0)};
+}
+
+// Relays signals and resizes until the monitor reports the exit (or goes away).
+ExitStatus relayUntilExit(int connection, int signals, const WorkloadStdio& stdio) {
+  for (;;) {
+    pollfd fds[2] = {{connection, POLLIN, 0}, {signals, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      throwErrno("poll");
+    }
+    if (fds[1].revents) {
+      signalfd_siginfo info{};
+      while (read(signals, &info, sizeof info) == sizeof info) {
+        int signal = static_cast<int>(info.ssi_signo);
+        if (signal != SIGWINCH) {
+          control::reply(connection, {{"op", "signal"}, {"signal", signal}});
+        } else if (auto size = stdio.currentSize()) {
+          control::reply(connection, {{"op", "resize"}, {"rows", size->rows}, {"cols", size->cols}});
+        }
+      }
+    }
+    if (fds[0].revents) {
+      auto message = control::receive(connection);
+      if (!message) return {0, SIGKILL};  // the container (and its monitor) went away
+      if (message->json.value("exited", false)) return exitOf(message->json);
+    }
+  }
+}
+
+}  // namespace
+
+void runExecMonitor(ExecMonitorOptions o) {
+  UniqueFd reportFd(o.reportFd);
+  setsid();
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t set = forwardedSignals();
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  UniqueFd signals(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  ExitStatus status{0, SIGKILL};
+  try {
+    if (!signals) throwErrno("signalfd");
+    addToContainerCgroup(o.vmDir, getpid());
+    WorkloadStdio stdio = setupWorkloadStdio(o.process.terminal, o.consoleSocket);
+    if (auto size = stdio.currentSize()) {
+      o.process.rows = size->rows;
+      o.process.cols = size->cols;
+    }
+    std::vector<int> fds = o.process.terminal ? std::vector<int>{stdio.in} : std::vector<int>{0, 1, 2};
+    UniqueFd connection = control::connect(o.controlSocket);
+    control::send(connection.get(), {{"op", "exec"}, {"process", agent::toJson(o.process)}}, fds);
+    auto reply = control::receive(connection.get());
+    if (!reply) throw Error("cannot exec in a stopped container");
+    if (reply->json.contains("error")) throw Error(reply->json["error"].get<std::string>());
+    // The container's monitor relays the stdio now; holding the shim's pipes would delay its EOF.
+    if (!o.process.terminal) releaseStdio();
+    report(reportFd, {{"ok", true}});
+    status = relayUntilExit(connection.get(), signals.get(), stdio);
+  } catch (const std::exception& e) {
+    if (reportFd) {
+      report(reportFd, {{"error", e.what()}});
+      _exit(1);
+    }
+  }
+  exitLike(status);
+}
+
+}  // namespace runvirt::backend

@@ -1,0 +1,64 @@
+// The monitor's event loop, from "created" to the workload's exit: one poll over the agent
+// channel, the stdio of the container's processes, forwarded signals and the control socket
+// (start, kill, ps, and exec sessions that stay open until their process exits).
+#pragma once
+
+#include <poll.h>
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "control/control.hpp"
+#include "monitor/process_io.hpp"
+#include "state/state_store.hpp"
+#include "monitor/vm_session.hpp"
+#include "monitor/workload_stdio.hpp"
+#include "runvirt/unique_fd.hpp"
+
+namespace runvirt::backend {
+
+class MonitorLoop {
+ public:
+  MonitorLoop(const StateStore& store, std::string id, VmSession& session, WorkloadStdio& stdio,
+              UniqueFd controlListener, UniqueFd signals);
+  ExitStatus run();
+
+ private:
+  enum class Phase { Created, Running, Exited };
+  using Handler = std::function<void()>;
+
+  void addPollFds(std::vector<pollfd>& fds, std::vector<Handler>& handlers);
+  void handleAgent();
+  void handleAgentEvent(AgentEvent event);
+  void handleInput(ProcessIo& io);
+  void handleSignals();
+  void handleControlConnection();
+  nlohmann::json handleRequest(control::Message& request, UniqueFd& connection);
+  nlohmann::json start();
+  nlohmann::json kill(int signal, bool all);
+  nlohmann::json exec(control::Message& request, UniqueFd& connection);
+  void handleSessionMessage(ProcessIo& io);
+  std::vector<int> hostPids() const;
+  void finishExecs();
+  void sendResize(const ProcessIo& io, std::optional<WindowSize> size);
+  void exitWith(ExitStatus status);
+  int pollTimeoutMs() const;
+
+  const StateStore& store_;
+  std::string id_;
+  VmSession& session_;
+  AgentClient& agent_;
+  WorkloadStdio& stdio_;
+  UniqueFd listener_;
+  UniqueFd signals_;
+  std::map<agent::ProcessId, ProcessIo> processes_;  // 0: the container's init
+  agent::ProcessId nextExecId_ = 1;
+  Phase phase_ = Phase::Created;
+  ExitStatus status_;
+  double killDeadline_ = 0;   // SIGKILL sent: destroy the VM if the workload is not gone by then
+  double drainDeadline_ = 0;  // exited: stop waiting for slow readers of our output
+};
+
+}  // namespace runvirt::backend

@@ -1,0 +1,108 @@
+#include "monitor/vm_session.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "vm/accelerator.hpp"
+#include "vm/agent_spec.hpp"
+#include "common/files.hpp"
+#include "cgroups/host_cgroup.hpp"
+#include "vm/seccomp_compile.hpp"
+#include "storage/share.hpp"
+#include "vm/vm_config.hpp"
+#include "runvirt/error.hpp"
+#include "common/log.hpp"
+
+namespace runvirt::backend {
+
+namespace {
+
+constexpr double kCreateContainerTimeout = 60;
+constexpr double kConfigureNetworkTimeout = 30;
+
+void requireGuestAsset(const std::string& path, const char* what) {
+  if (access(path.c_str(), R_OK) != 0) {
+    throw Error(std::string("guest ") + what + " " + path +
+                " is missing: install runvirt (`make install`) or set it in config.toml");
+  }
+}
+
+std::string seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", s);
+  return buf;
+}
+
+}  // namespace
+
+VmSession startContainerVm(const VmStartRequest& r) {
+  double t0 = log::monotonicSeconds();
+  VmPaths paths{r.record.vmDir};
+  requireGuestAsset(r.config.kernel, "kernel");
+  requireGuestAsset(r.config.initrd, "initrd");
+  makeDirs(paths.dir, 0700);
+
+  // The boot probe catches hosts whose KVM runs a test instruction but hangs real guests; it
+  // runs at most once per host boot (the decision is cached).
+  AcceleratorDecision accel = chooseAccelerator(r.config.accelerator, r.config.vmDir,
+                                                BootProbeTarget{r.config.qemu, r.config.kernel});
+  log::debug("accelerator " + accel.reason);
+
+  auto mounts = withContext("prepare the share", [&] {
+    return prepareShare(paths, r.spec, r.record.bundle, r.record.rootfs);
+  });
+  std::string bpf;
+  if (r.spec.linux && r.spec.linux->seccomp) {
+    bpf = withContext("compile seccomp profile", [&] { return compileSeccomp(*r.spec.linux->seccomp); });
+  }
+  agent::ContainerSpec container = toAgentContainer(r.spec, r.record.id, std::move(mounts), bpf);
+  if (r.terminalSize) {
+    container.process.rows = r.terminalSize->rows;
+    container.process.cols = r.terminalSize->cols;
+  }
+
+  VmIdentity identity{r.record.domainName, r.record.id, r.stateRoot, paths};
+  VmConfig vm = planVm(r.spec, r.config, identity, accel.accelerator,
+                       static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)), log::options().debug);
+  vm.interfaces = r.network.interfaces;
+  vm.dnsRelay = r.network.dnsRelay;
+  double t1 = log::monotonicSeconds();
+
+  VmSession session;
+  session.domainName = vm.name;
+  session.hypervisor = connectLibvirt(r.config.libvirtUri);
+  withContext("start VM", [&] { session.hypervisor->startTransient(buildDomainXml(vm), true); });
+  placeVmInContainerCgroup(r.spec, r.record);  // host_cgroup.hpp: docker stats/OOM see monitor+QEMU+virtiofsd
+  double t2 = log::monotonicSeconds();
+  // While the guest boots: the taps QEMU now holds go to the container's network namespace.
+  if (r.network.afterDomainStart) withContext("connect the container's network", r.network.afterDomainStart);
+  double network = log::monotonicSeconds() - t2;
+
+  session.agent = AgentClient::connect(paths.agentSocket());
+  agent::Hello hello = withContext("guest agent", [&] { return session.agent->handshake(r.config.agentTimeoutSeconds); });
+  double t3 = log::monotonicSeconds();
+  if (r.network.guestConfig) {
+    withContext("configure the guest's network", [&] {
+      session.agent->call(*r.network.guestConfig, kConfigureNetworkTimeout);
+    });
+  }
+  double guestNetwork = log::monotonicSeconds() - t3;
+
+  // runc's words for a failure of the container's own set-up (Docker matches on what follows).
+  withContext("unable to start container process", [&] {
+    session.agent->call(agent::CreateContainer{std::move(container)}, kCreateContainerTimeout);
+  });
+  sealShare(paths, r.spec);
+  double t4 = log::monotonicSeconds();
+
+  log::debug("phases: setup " + seconds(t1 - t0) + " s, domain start " + seconds(t2 - t1) +
+             " s, kernel boot (guest uptime at agent start) " + seconds(hello.uptime) +
+             " s, agent ready " + seconds(t3 - t2) + " s after domain start (network attached in " +
+             seconds(network) + " s), guest network " + seconds(guestNetwork) + " s, container prepared " +
+             seconds(t4 - t3 - guestNetwork) + " s; " + toString(vm.accelerator) + ", " + std::to_string(vm.vcpus) +
+             " vCPU, " + std::to_string(vm.memoryMiB) + " MiB, guest kernel " + hello.kernel);
+  return session;
+}
+
+}  // namespace runvirt::backend

@@ -1,0 +1,51 @@
+// Brings up one container's VM: share, domain, agent handshake, container prepared in the
+// guest (not started). Owned by the monitor for the container's whole life.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "monitor/agent_client.hpp"
+#include "vm/hypervisor.hpp"
+#include "common/runtime_config.hpp"
+#include "state/state_store.hpp"
+#include "monitor/terminal.hpp"
+#include "vm/vm_config.hpp"
+#include "runvirt/oci/spec.hpp"
+
+namespace runvirt::backend {
+
+struct VmSession {
+  // The libvirt connection the domain is tied to: closing it destroys the VM.
+  std::unique_ptr<Hypervisor> hypervisor;
+  std::optional<AgentClient> agent;
+  std::string domainName;
+};
+
+// The container's network as its VM needs it (container_network.hpp). Default: no NIC.
+struct VmNetwork {
+  std::vector<NetworkInterface> interfaces;  // taps in the host's namespace, opened by libvirt
+  bool dnsRelay = false;                     // add the DNS port (dns_relay.hpp)
+  // Runs once QEMU holds the taps, before the guest can use them.
+  std::function<void()> afterDomainStart;
+  // Sent to the agent right after the handshake, before the container is created.
+  std::optional<agent::ConfigureNetwork> guestConfig;
+};
+
+struct VmStartRequest {
+  const ContainerRecord& record;
+  const oci::Spec& spec;
+  const RuntimeConfig& config;
+  std::string stateRoot;  // --root, recorded in the domain metadata
+  std::optional<WindowSize> terminalSize;  // overrides process.consoleSize
+  VmNetwork network;
+};
+
+// Throws Error naming the failed step. Partial state (share mounts, domain) is cleaned by the
+// caller's teardown, which `delete` shares.
+VmSession startContainerVm(const VmStartRequest& request);
+
+}  // namespace runvirt::backend

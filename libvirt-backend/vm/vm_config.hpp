@@ -1,0 +1,71 @@
+// Everything that decides a container's VM, derived purely from the OCI spec, the runtime
+// config and the VM's identity. No I/O: golden-tested through buildDomainXml.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/runtime_config.hpp"
+#include "runvirt/oci/spec.hpp"
+
+namespace runvirt::backend {
+
+enum class Accelerator { Kvm, Tcg };
+std::string toString(Accelerator accelerator);
+
+// Where a VM's host-side files live: <vm_dir>/<domain name>/ (short, unix sockets fit).
+struct VmPaths {
+  std::string dir;
+  std::string agentSocket() const { return dir + "/agent.sock"; }
+  std::string dnsSocket() const { return dir + "/dns.sock"; }
+  std::string controlSocket() const { return dir + "/control.sock"; }
+  std::string consoleLog() const { return dir + "/console.log"; }
+  std::string shareDir() const { return dir + "/share"; }
+};
+
+struct NetworkInterface {
+  std::string tap;  // host tap device QEMU opens (managed='no')
+  std::string mac;
+};
+
+struct VmConfig {
+  std::string name;         // libvirt domain name (not the container id)
+  std::string containerId;  // recorded in the domain's title and metadata
+  std::string stateRoot;    // --root of the container, in the metadata (finds orphans)
+  Accelerator accelerator = Accelerator::Tcg;
+  unsigned vcpus = 1;
+  bool acpi = false;  // ACPI tables (<features><acpi/>): how the guest finds vCPUs beyond the first
+  unsigned tcgTbCacheMiB = 0;  // TCG's translation cache (<features><tcg><tb-cache>); 0 = QEMU's default
+  unsigned memoryMiB = 512;
+  std::string emulator;
+  std::string kernel;
+  std::string initrd;
+  std::string cmdline;
+  std::string virtiofsd;
+  std::string qemuUser;
+  VmPaths paths;
+  std::vector<NetworkInterface> interfaces;
+  // A second virtio-serial port for DNS queries to Docker's embedded server (dns_relay.hpp).
+  bool dnsRelay = false;
+};
+
+struct VmIdentity {
+  std::string name;
+  std::string containerId;
+  std::string stateRoot;
+  VmPaths paths;
+};
+
+// vCPUs from linux.resources.cpu quota/period (rounded up, at most hostCpus), memory from
+// linux.resources.memory.limit plus the configured overhead; defaults otherwise.
+VmConfig planVm(const oci::Spec& spec, const RuntimeConfig& config, const VmIdentity& identity,
+                Accelerator accelerator, unsigned hostCpus, bool debug);
+
+// The guest kernel command line (fast boot options measured in LIBVIRT-RECIPE.md); acpi=off
+// unless the VM has ACPI tables; under TCG no local APIC timer (vm_config.cpp).
+std::string guestCmdline(const RuntimeConfig& config, Accelerator accelerator, bool debug, bool acpi = false);
+
+// Libvirt domain XML for the VM. Pure and deterministic.
+std::string buildDomainXml(const VmConfig& vm);
+
+}  // namespace runvirt::backend

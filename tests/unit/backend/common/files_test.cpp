@@ -1,0 +1,42 @@
+// libvirt-backend/common/files.cpp: atomic writes, whole reads, mkdir -p.
+#include "common/files.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "unit/test_util.hpp"
+
+namespace runvirt::backend {
+namespace {
+
+using test::errorOf;
+
+TEST(Files, WriteAtomicReplacesTheFileWithTheMode) {
+  test::TempDir dir;
+  std::string path = dir / "state.json";
+  writeFileAtomic(path, "old", 0644);
+  writeFileAtomic(path, "new", 0600);
+  EXPECT_EQ(readFile(path), "new");
+  EXPECT_FALSE(pathExists(path + ".tmp"));
+  struct stat st{};
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(Files, ReadMissingFileNamesIt) {
+  test::TempDir dir;
+  EXPECT_EQ(errorOf([&] { readFile(dir / "nope"); }), "open " + (dir / "nope") + ": No such file or directory");
+}
+
+TEST(Files, MakeDirsCreatesEveryLevel) {
+  test::TempDir dir;
+  makeDirs(dir / "a/b/c", 0700);
+  EXPECT_TRUE(pathExists(dir / "a/b/c"));
+  EXPECT_NO_THROW(makeDirs(dir / "a/b/c"));
+  struct stat st{};
+  ASSERT_EQ(stat((dir / "a/b").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+}  // namespace
+}  // namespace runvirt::backend
