@@ -9,7 +9,7 @@
 #include <random>
 #include <thread>
 
-#include "control/control.hpp"
+#include "control/channel.hpp"
 #include "common/files.hpp"
 #include "storage/host_mounts.hpp"
 #include "state/hooks.hpp"
@@ -54,17 +54,20 @@ void writePidFile(const std::string& path, pid_t pid) {
   writeFileAtomic(absolute, std::to_string(pid), 0644);
 }
 
-// Reads the monitor's one-line set-up report; empty when it died without one.
-std::string readSetupReport(int fd) {
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
+// Waits for the monitor's set-up report. Throws its error, or says how it died without one.
+void awaitSetupReport(int fd, pid_t monitor) {
+  std::optional<control::Reply> report;
+  std::string unreadable;
+  try {
+    report = control::receiveReply(fd);
+  } catch (const Error& e) {
+    unreadable = ": " + e.message();
   }
-  return text;
+  if (report && std::holds_alternative<control::Done>(*report)) return;
+  int status = 0;
+  waitpid(monitor, &status, 0);
+  if (auto* failed = report ? std::get_if<control::Failed>(&*report) : nullptr) throw Error(failed->error);
+  throw Error("the monitor exited during set-up (" + describeWaitStatus(status) + ")" + unreadable);
 }
 
 void waitUntilDead(const ContainerRecord& record, double seconds) {
@@ -110,20 +113,8 @@ pid_t Runtime::create(const CreateOptions& o) {
   store_.claim(o.id);
   try {
     store_.save(record);
-    int pipeFds[2];
-    if (pipe2(pipeFds, O_CLOEXEC) < 0) throwErrno("pipe");
-    UniqueFd reportRead(pipeFds[0]), reportWrite(pipeFds[1]);
-    SpawnOptions spawnOptions;
-    spawnOptions.path = "/proc/self/exe";
-    spawnOptions.argv = {"runvirt", "--root", store_.root()};
-    spawnOptions.argv.insert(spawnOptions.argv.end(), globalArgs_.begin(), globalArgs_.end());
-    for (std::string arg : {"monitor", "--id", o.id.c_str(), "--sync-fd", "3"}) spawnOptions.argv.push_back(arg);
-    if (!o.consoleSocket.empty()) {
-      spawnOptions.argv.push_back("--console-socket");
-      spawnOptions.argv.push_back(absolutePath(o.consoleSocket));
-    }
-    spawnOptions.fds = {{0, 0}, {1, 1}, {2, 2}, {3, reportWrite.get()}};
-    pid_t monitor = spawn(spawnOptions);
+    auto [reportRead, reportWrite] = control::reportChannel();
+    pid_t monitor = spawnMonitor(o, reportWrite.get());
     reportWrite.reset();
     {
       StateLock lock = store_.lock(o.id);
@@ -133,31 +124,46 @@ pid_t Runtime::create(const CreateOptions& o) {
       store_.save(saved);
       record = saved;
     }
-    std::string report = readSetupReport(reportRead.get());
-    auto json = nlohmann::json::parse(report, nullptr, false);
-    if (json.is_discarded() || !json.value("ok", false)) {
-      int status = 0;
-      waitpid(monitor, &status, 0);
-      std::string message = json.is_object() && json.contains("error") ? json["error"].get<std::string>()
-                                                                        : "the monitor exited during set-up (" +
-                                                                              describeWaitStatus(status) + ")";
-      throw Error(message);
-    }
+    awaitSetupReport(reportRead.get(), monitor);
     if (!o.pidFile.empty()) writePidFile(o.pidFile, monitor);
     return monitor;
-  } catch (Error& e) {
+  } catch (const std::exception& original) {
+    // Whatever failed (a runvirt::Error or not), nothing of the container may stay behind.
+    std::string cleanupFailure = cleanUpFailedCreate(record);
+    if (cleanupFailure.empty()) throw;
+    auto* error = dynamic_cast<const Error*>(&original);
+    throw Error(std::string(original.what()) + " (cleanup also failed: " + cleanupFailure + ")",
+                error ? error->kind() : ErrorKind::Failure);
+  }
+}
+
+pid_t Runtime::spawnMonitor(const CreateOptions& o, int reportFd) {
+  SpawnOptions spawnOptions;
+  spawnOptions.path = "/proc/self/exe";
+  spawnOptions.argv = {"runvirt", "--root", store_.root()};
+  spawnOptions.argv.insert(spawnOptions.argv.end(), globalArgs_.begin(), globalArgs_.end());
+  for (std::string arg : {"monitor", "--id", o.id.c_str(), "--sync-fd", "3"}) spawnOptions.argv.push_back(arg);
+  if (!o.consoleSocket.empty()) {
+    spawnOptions.argv.push_back("--console-socket");
+    spawnOptions.argv.push_back(absolutePath(o.consoleSocket));
+  }
+  spawnOptions.fds = {{0, 0}, {1, 1}, {2, 2}, {3, reportFd}};
+  return spawn(spawnOptions);
+}
+
+// Returns what could not be cleaned up ("" when everything was).
+std::string Runtime::cleanUpFailedCreate(const ContainerRecord& record) noexcept {
+  try {
     // The monitor records what it makes (taps) as it goes: clean up after the latest record.
     ContainerRecord latest = record;
     try {
-      latest = store_.load(o.id);
+      latest = store_.load(record.id);
     } catch (const Error&) {
     }
-    try {
-      destroyResources(latest);
-    } catch (const Error& cleanup) {
-      e.wrap("(cleanup also failed: " + cleanup.message() + ")");
-    }
-    throw;
+    destroyResources(latest);
+    return "";
+  } catch (const std::exception& e) {
+    return e.what();
   }
 }
 
@@ -169,7 +175,7 @@ void Runtime::start(const std::string& id) {
     case oci::Status::Running: throw Error("cannot start an already running container");
     default: throw Error("cannot start a container in the " + oci::toString(record.effectiveStatus()) + " state");
   }
-  control::call(VmPaths{record.vmDir}.controlSocket(), {{"op", "start"}}, kControlTimeout);
+  control::call(VmPaths{record.vmDir}.controlSocket(), control::Start{}, kControlTimeout);
   try {
     runHooks(hooksFromJson(record.hooks, "poststart"), "poststart", store_.load(id).ociState());
   } catch (Error& e) {
@@ -196,8 +202,7 @@ void Runtime::kill(const std::string& id, int signal, bool all) {
   ContainerRecord record = store_.load(id);
   if (record.effectiveStatus() == oci::Status::Stopped) throw Error("container not running", ErrorKind::NotRunning);
   try {
-    control::call(VmPaths{record.vmDir}.controlSocket(), {{"op", "kill"}, {"signal", signal}, {"all", all}},
-                  kControlTimeout);
+    control::call(VmPaths{record.vmDir}.controlSocket(), control::Kill{signal, all}, kControlTimeout);
   } catch (const Error& e) {
     // A wedged or vanished monitor must not make SIGKILL fail: kill from the host.
     if (signal != SIGKILL || e.kind() == ErrorKind::Failure) throw;
@@ -279,8 +284,10 @@ void Runtime::resume(const std::string& id) {
 std::vector<int> Runtime::processes(const std::string& id) {
   ContainerRecord record = store_.load(id);
   if (record.effectiveStatus() == oci::Status::Stopped) return {};
-  auto reply = control::call(VmPaths{record.vmDir}.controlSocket(), {{"op", "ps"}}, kControlTimeout);
-  return reply.value("pids", std::vector<int>{});
+  control::Reply reply = control::call(VmPaths{record.vmDir}.controlSocket(), control::ListHostPids{}, kControlTimeout);
+  auto* pids = std::get_if<control::HostPids>(&reply);
+  if (!pids) throw Error("unexpected " + quote(control::typeName(reply)) + " reply to list_host_pids");
+  return pids->pids;
 }
 
 }  // namespace runvirt::backend

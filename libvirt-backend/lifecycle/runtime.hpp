@@ -64,6 +64,8 @@ class Runtime {
   const StateStore& store() const { return store_; }
 
  private:
+  pid_t spawnMonitor(const CreateOptions& options, int reportFd);
+  std::string cleanUpFailedCreate(const ContainerRecord& record) noexcept;
   void destroyResources(const ContainerRecord& record);
   void stopNow(const ContainerRecord& record);
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "vm/agent_spec.hpp"
+#include "control/channel.hpp"
 #include "monitor/exec_monitor.hpp"
 #include "common/files.hpp"
 #include "lifecycle/foreground.hpp"
@@ -17,23 +18,6 @@
 #include "runvirt/unique_fd.hpp"
 
 namespace runvirt::backend {
-
-namespace {
-
-std::string readReport(int fd) {
-  std::string text;
-  char buf[4096];
-  for (ssize_t n; (n = read(fd, buf, sizeof buf)) != 0;) {
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-  return text;
-}
-
-}  // namespace
 
 oci::Process Runtime::containerProcess(const std::string& id) const {
   return *oci::loadSpec(store_.load(id).bundle).process;
@@ -56,9 +40,7 @@ int Runtime::exec(const ExecOptions& o) {
   ExecMonitorOptions monitor{VmPaths{record.vmDir}.controlSocket(), record.vmDir, toAgentProcess(o.process, bpf),
                              o.consoleSocket, -1};
 
-  int pipeFds[2];
-  if (pipe2(pipeFds, O_CLOEXEC) < 0) throwErrno("pipe");
-  UniqueFd reportRead(pipeFds[0]), reportWrite(pipeFds[1]);
+  auto [reportRead, reportWrite] = control::reportChannel();
   sigset_t forwarded = foregroundSignals();
   if (!o.detach) sigprocmask(SIG_BLOCK, &forwarded, nullptr);
   pid_t child = fork();
@@ -69,11 +51,16 @@ int Runtime::exec(const ExecOptions& o) {
     runExecMonitor(std::move(monitor));
   }
   reportWrite.reset();
-  auto outcome = nlohmann::json::parse(readReport(reportRead.get()), nullptr, false);
-  if (outcome.is_discarded() || !outcome.value("ok", false)) {
+  std::optional<control::Reply> outcome;
+  try {
+    outcome = control::receiveReply(reportRead.get());
+  } catch (const Error&) {
+    // Unreadable: as if it had said nothing.
+  }
+  if (!outcome || !std::holds_alternative<control::Done>(*outcome)) {
     waitpid(child, nullptr, 0);
-    throw Error(outcome.is_object() && outcome.contains("error") ? outcome["error"].get<std::string>()
-                                                                 : "the exec monitor exited during set-up");
+    auto* failed = outcome ? std::get_if<control::Failed>(&*outcome) : nullptr;
+    throw Error(failed ? failed->error : "the exec monitor exited during set-up");
   }
   if (!o.pidFile.empty()) writeFileAtomic(o.pidFile, std::to_string(child), 0644);
   if (o.detach) return 0;

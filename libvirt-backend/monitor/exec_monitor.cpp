@@ -6,7 +6,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "control/control.hpp"
+#include "control/channel.hpp"
 #include "cgroups/host_cgroup.hpp"
 #include "monitor/process_exit.hpp"
 #include "monitor/workload_stdio.hpp"
@@ -29,19 +29,14 @@ sigset_t forwardedSignals() {
   return set;
 }
 
-void report(UniqueFd& fd, const nlohmann::json& outcome) {
-  std::string line = outcome.dump() + "\n";
-  [[maybe_unused]] ssize_t n = write(fd.get(), line.data(), line.size());
+void report(UniqueFd& fd, const control::Reply& outcome) {
+  control::sendIfConnected(fd.get(), outcome);
   fd.reset();
 }
 
 void releaseStdio() {
   UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC));
   for (int fd = 0; fd <= 2 && null; ++fd) dup2(null.get(), fd);
-}
-
-ExitStatus exitOf(const nlohmann::json& message) {
-  return {message.value("code", 0), message.value("signal", 0)};
 }
 
 // Relays signals and resizes until the monitor reports the exit (or goes away).
@@ -56,17 +51,21 @@ ExitStatus relayUntilExit(int connection, int signals, const WorkloadStdio& stdi
       signalfd_siginfo info{};
       while (read(signals, &info, sizeof info) == sizeof info) {
         int signal = static_cast<int>(info.ssi_signo);
-        if (signal != SIGWINCH) {
-          control::reply(connection, {{"op", "signal"}, {"signal", signal}});
-        } else if (auto size = stdio.currentSize()) {
-          control::reply(connection, {{"op", "resize"}, {"rows", size->rows}, {"cols", size->cols}});
+        try {
+          if (signal != SIGWINCH) {
+            control::send(connection, control::Signal{signal});
+          } else if (auto size = stdio.currentSize()) {
+            control::send(connection, control::Resize{size->rows, size->cols});
+          }
+        } catch (const Error&) {
+          // The monitor is gone; the end of file below says so.
         }
       }
     }
     if (fds[0].revents) {
-      auto message = control::receive(connection);
+      auto message = control::receiveReply(connection);
       if (!message) return {0, SIGKILL};  // the container (and its monitor) went away
-      if (message->json.value("exited", false)) return exitOf(message->json);
+      if (auto* exited = std::get_if<control::Exited>(&*message)) return {exited->code, exited->signal};
     }
   }
 }
@@ -91,17 +90,20 @@ void runExecMonitor(ExecMonitorOptions o) {
     }
     std::vector<int> fds = o.process.terminal ? std::vector<int>{stdio.in} : std::vector<int>{0, 1, 2};
     UniqueFd connection = control::connect(o.controlSocket);
-    control::send(connection.get(), {{"op", "exec"}, {"process", agent::toJson(o.process)}}, fds);
-    auto reply = control::receive(connection.get());
+    control::send(connection.get(), control::Exec{o.process}, fds);
+    auto reply = control::receiveReply(connection.get());
     if (!reply) throw Error("cannot exec in a stopped container");
-    if (reply->json.contains("error")) throw Error(reply->json["error"].get<std::string>());
+    if (auto* failed = std::get_if<control::Failed>(&*reply)) throw Error(failed->error);
+    if (!std::holds_alternative<control::ExecStarted>(*reply)) {
+      throw Error("unexpected " + quote(control::typeName(*reply)) + " reply to exec");
+    }
     // The container's monitor relays the stdio now; holding the shim's pipes would delay its EOF.
     if (!o.process.terminal) releaseStdio();
-    report(reportFd, {{"ok", true}});
+    report(reportFd, control::Done{});
     status = relayUntilExit(connection.get(), signals.get(), stdio);
   } catch (const std::exception& e) {
     if (reportFd) {
-      report(reportFd, {{"error", e.what()}});
+      report(reportFd, control::Failed{e.what()});
       _exit(1);
     }
   }

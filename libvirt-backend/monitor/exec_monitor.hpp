@@ -14,7 +14,7 @@ struct ExecMonitorOptions {
   std::string vmDir;          // the exec monitor joins the container's host cgroup
   agent::ProcessSpec process;
   std::string consoleSocket;
-  int reportFd = -1;  // `exec` waits on this for {"ok":true} or {"error":"..."}
+  int reportFd = -1;  // control::reportChannel(): `exec` waits there for done or failed
 };
 
 [[noreturn]] void runExecMonitor(ExecMonitorOptions options);

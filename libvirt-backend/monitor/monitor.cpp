@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "network/container_network.hpp"
-#include "control/control.hpp"
+#include "control/channel.hpp"
 #include "network/dns_relay.hpp"
 #include "state/hooks.hpp"
 #include "monitor/monitor_loop.hpp"
@@ -66,14 +66,13 @@ void closeInheritedFds(int keep) {
 class SetupReport {
  public:
   explicit SetupReport(int fd) : fd_(fd) {}
-  void ok() { send({{"ok", true}}); }
-  void fail(const std::string& message) { send({{"error", message}}); }
+  void ok() { send(control::Done{}); }
+  void fail(const std::string& message) { send(control::Failed{message}); }
 
  private:
-  void send(const nlohmann::json& j) {
+  void send(const control::Reply& outcome) {
     if (!fd_) return;
-    std::string line = j.dump() + "\n";
-    [[maybe_unused]] ssize_t n = write(fd_.get(), line.data(), line.size());
+    control::sendIfConnected(fd_.get(), outcome);
     fd_.reset();
   }
   UniqueFd fd_;

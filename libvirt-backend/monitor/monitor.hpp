@@ -13,7 +13,7 @@ struct MonitorOptions {
   std::string id;
   std::string consoleSocket;
   std::string configPath;
-  int syncFd = -1;  // `create` waits on this for {"ok":true} or {"error":"..."}
+  int syncFd = -1;  // control::reportChannel(): `create` waits there for done or failed
 };
 
 [[noreturn]] void runMonitor(const MonitorOptions& options);

@@ -22,6 +22,7 @@ constexpr std::size_t kMaxBufferedInput = 1u << 20;   // stop reading stdin past
 constexpr double kKillGraceSeconds = 3;               // SIGKILL in the guest, else destroy the VM
 constexpr double kDrainSeconds = 10;                  // after an exit, for readers of our output
 constexpr double kRequestTimeout = 30;
+constexpr long kControlReceiveSeconds = 5;  // a control client must send its request in time
 
 bool ignoredByDefault(int signal) {
   return signal == SIGCHLD || signal == SIGCONT || signal == SIGURG || signal == SIGWINCH;
@@ -34,10 +35,6 @@ void updateStatus(const StateStore& store, const std::string& id, oci::Status st
   store.save(record);
 }
 
-nlohmann::json exitJson(const ExitStatus& s) {
-  return s.signal > 0 ? nlohmann::json{{"exited", true}, {"signal", s.signal}}
-                      : nlohmann::json{{"exited", true}, {"code", s.code}};
-}
 
 }  // namespace
 
@@ -200,28 +197,42 @@ void MonitorLoop::sendResize(const ProcessIo& io, std::optional<WindowSize> size
 void MonitorLoop::handleControlConnection() {
   UniqueFd conn(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!conn) return;
-  auto request = control::receive(conn.get());
-  if (!request) return;
-  nlohmann::json reply;
+  // A client that connects and says nothing must not stall the loop.
+  timeval wait{kControlReceiveSeconds, 0};
+  setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  control::Reply reply;
   try {
-    reply = handleRequest(*request, conn);
+    auto received = control::receiveRequest(conn.get());
+    if (!received) return;
+    reply = handleRequest(*received, conn);
   } catch (const Error& e) {
-    reply = {{"error", e.message()}};
+    reply = control::Failed{e.message()};
   }
   // An exec session took the connection: its reply went out with it.
-  if (conn) control::reply(conn.get(), reply);
+  if (conn) control::sendIfConnected(conn.get(), reply);
 }
 
-nlohmann::json MonitorLoop::handleRequest(control::Message& request, UniqueFd& connection) {
-  std::string op = request.json.value("op", "");
-  if (op == "start") return start();
-  if (op == "kill") return kill(request.json.value("signal", SIGTERM), request.json.value("all", false));
-  if (op == "exec") return exec(request, connection);
-  if (op == "ps") return {{"pids", hostPids()}};
-  throw Error("unknown monitor request " + quote(op));
+control::Reply MonitorLoop::handleRequest(control::ReceivedRequest& received, UniqueFd& connection) {
+  return std::visit(
+      [&](auto& request) -> control::Reply {
+        using T = std::decay_t<decltype(request)>;
+        if constexpr (std::is_same_v<T, control::Start>) {
+          return start();
+        } else if constexpr (std::is_same_v<T, control::Kill>) {
+          return kill(request.signal, request.all);
+        } else if constexpr (std::is_same_v<T, control::Exec>) {
+          return exec(std::move(request.process), std::move(received.fds), connection);
+        } else if constexpr (std::is_same_v<T, control::ListHostPids>) {
+          return control::HostPids{hostPids()};
+        } else {
+          static_assert(std::is_same_v<T, control::Signal> || std::is_same_v<T, control::Resize>);
+          throw Error(control::typeName(request) + " belongs to an exec session", ErrorKind::InvalidArgument);
+        }
+      },
+      received.request);
 }
 
-nlohmann::json MonitorLoop::start() {
+control::Reply MonitorLoop::start() {
   if (phase_ == Phase::Running) throw Error("cannot start an already running container");
   if (phase_ == Phase::Exited) throw Error("cannot start a container that has stopped");
   double t0 = log::monotonicSeconds();
@@ -236,43 +247,42 @@ nlohmann::json MonitorLoop::start() {
   updateStatus(store_, id_, oci::Status::Running);
   log::debug("phase exec: workload started in " + std::to_string(log::monotonicSeconds() - t0).substr(0, 5) + " s");
   sendResize(processes_.at(agent::kInitProcess), stdio_.currentSize());
-  return {{"pid", response.pid.value_or(0)}};
+  return control::Started{response.pid.value_or(0)};
 }
 
-nlohmann::json MonitorLoop::kill(int signal, bool all) {
+control::Reply MonitorLoop::kill(int signal, bool all) {
   if (phase_ == Phase::Exited) throw Error("container not running", ErrorKind::NotRunning);
   if (phase_ == Phase::Created) {
     // Like runc's parked init: default-fatal signals end the container before it ran.
     if (!ignoredByDefault(signal)) exitWith({0, signal});
-    return nlohmann::json::object();
+    return control::Done{};
   }
   agent_.send(agent::SignalProcess{agent::kInitProcess, signal, all});
   if (signal == SIGKILL && !killDeadline_) killDeadline_ = log::monotonicSeconds() + kKillGraceSeconds;
-  return nlohmann::json::object();
+  return control::Done{};
 }
 
 // Runs one more process in the container. The connection stays open until it exits: the exec
 // monitor on its other end is the pid Docker waits for.
-nlohmann::json MonitorLoop::exec(control::Message& request, UniqueFd& connection) {
+control::Reply MonitorLoop::exec(agent::ProcessSpec spec, std::vector<UniqueFd> fds, UniqueFd& connection) {
   if (phase_ == Phase::Exited) throw Error("cannot exec in a stopped container");
-  agent::ProcessSpec spec = agent::parseProcessSpec(request.json.at("process"));
   std::size_t expectedFds = spec.terminal ? 1 : 3;
-  if (request.fds.size() != expectedFds) throw Error("exec: expected " + std::to_string(expectedFds) + " fds");
+  if (fds.size() != expectedFds) throw Error("exec: expected " + std::to_string(expectedFds) + " fds");
   agent::ProcessId id = nextExecId_++;
   ProcessIo io;
   io.id = id;
   io.terminal = spec.terminal;
-  io.owned = std::move(request.fds);
+  io.owned = std::move(fds);
   io.in = io.owned[0].get();
   io.out.fd = spec.terminal ? io.owned[0].get() : io.owned[1].get();
   io.err.fd = spec.terminal ? io.owned[0].get() : io.owned[2].get();
   agent::Response response = withContext("unable to start container process", [&] {
     return agent_.call(agent::ExecProcess{id_, id, std::move(spec)}, kRequestTimeout);
   });
-  control::send(connection.get(), {{"pid", response.pid.value_or(0)}, {"process", id}});
+  control::send(connection.get(), control::ExecStarted{response.pid.value_or(0), id});
   io.session = std::move(connection);
   processes_.emplace(id, std::move(io));
-  return nlohmann::json::object();
+  return control::Done{};
 }
 
 // `docker top` runs the host's ps on the pids `runvirt ps` gives: the host processes that stand
@@ -290,7 +300,13 @@ std::vector<int> MonitorLoop::hostPids() const {
 }
 
 void MonitorLoop::handleSessionMessage(ProcessIo& io) {
-  auto message = control::receive(io.session.get());
+  std::optional<control::ReceivedRequest> message;
+  try {
+    message = control::receiveRequest(io.session.get());
+  } catch (const Error& e) {
+    log::warn("exec session of process " + std::to_string(io.id) + ": " + e.message());
+    return;
+  }
   if (!message) {
     // The exec monitor is gone (killed): its process must not outlive it unseen.
     if (!io.exit) agent_.send(agent::SignalProcess{io.id, SIGKILL, false});
@@ -298,12 +314,10 @@ void MonitorLoop::handleSessionMessage(ProcessIo& io) {
     io.exit = io.exit.value_or(ExitStatus{0, SIGKILL});
     return;
   }
-  std::string op = message->json.value("op", "");
-  if (op == "signal" && !io.exit) {
-    agent_.send(agent::SignalProcess{io.id, message->json.value("signal", SIGTERM), false});
-  } else if (op == "resize") {
-    sendResize(io, WindowSize{message->json.value<unsigned short>("rows", 0),
-                              message->json.value<unsigned short>("cols", 0)});
+  if (auto* signal = std::get_if<control::Signal>(&message->request); signal && !io.exit) {
+    agent_.send(agent::SignalProcess{io.id, signal->signal, false});
+  } else if (auto* resize = std::get_if<control::Resize>(&message->request)) {
+    sendResize(io, WindowSize{resize->rows, resize->cols});
   }
 }
 
@@ -317,7 +331,7 @@ void MonitorLoop::finishExecs() {
       ++it;
       continue;
     }
-    if (io.session) control::reply(io.session.get(), exitJson(*io.exit));
+    if (io.session) control::sendIfConnected(io.session.get(), control::Exited{io.exit->code, io.exit->signal});
     it = processes_.erase(it);
   }
 }

@@ -7,10 +7,9 @@
 
 #include <functional>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 
-#include "control/control.hpp"
+#include "control/channel.hpp"
 #include "monitor/process_io.hpp"
 #include "state/state_store.hpp"
 #include "monitor/vm_session.hpp"
@@ -35,10 +34,10 @@ class MonitorLoop {
   void handleInput(ProcessIo& io);
   void handleSignals();
   void handleControlConnection();
-  nlohmann::json handleRequest(control::Message& request, UniqueFd& connection);
-  nlohmann::json start();
-  nlohmann::json kill(int signal, bool all);
-  nlohmann::json exec(control::Message& request, UniqueFd& connection);
+  control::Reply handleRequest(control::ReceivedRequest& received, UniqueFd& connection);
+  control::Reply start();
+  control::Reply kill(int signal, bool all);
+  control::Reply exec(agent::ProcessSpec spec, std::vector<UniqueFd> fds, UniqueFd& connection);
   void handleSessionMessage(ProcessIo& io);
   std::vector<int> hostPids() const;
   void finishExecs();

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "fakes/fake_hypervisor.hpp"
-#include "control/control.hpp"
+#include "control/channel.hpp"
 #include "common/process_info.hpp"
 #include "vm/vm_config.hpp"
 #include "unit/test_util.hpp"
@@ -149,13 +149,13 @@ TEST_F(RuntimeTest, KillOfStoppedContainer) {
 // Plays the monitor for one request on <vm dir>/control.sock; returns the request it got.
 class FakeMonitor {
  public:
-  FakeMonitor(const std::string& vmDir, nlohmann::json reply)
+  FakeMonitor(const std::string& vmDir, control::Reply reply)
       : server_(control::listen(VmPaths{vmDir}.controlSocket())), thread_([this, reply] {
           pollfd p{server_.get(), POLLIN, 0};
           if (poll(&p, 1, 5000) != 1) return;
           UniqueFd connection(accept4(server_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-          if (auto request = control::receive(connection.get())) request_ = request->json;
-          control::reply(connection.get(), reply);
+          if (auto received = control::receiveRequest(connection.get())) request_ = control::toJson(received->request);
+          control::sendIfConnected(connection.get(), reply);
         }) {}
   ~FakeMonitor() {
     if (thread_.joinable()) thread_.join();
@@ -173,15 +173,16 @@ class FakeMonitor {
 
 TEST_F(RuntimeTest, KillIsForwardedToTheMonitor) {
   addContainer("web", oci::Status::Running, getpid());
-  FakeMonitor monitor(vmDirOf("web"), {{"ok", true}});
+  FakeMonitor monitor(vmDirOf("web"), control::Done{});
   runtime().kill("web", SIGTERM, true);
-  EXPECT_EQ(monitor.request(), (nlohmann::json{{"op", "kill"}, {"signal", SIGTERM}, {"all", true}}));
+  EXPECT_EQ(monitor.request(),
+            (nlohmann::json{{"version", control::kVersion}, {"type", "kill"}, {"signal", SIGTERM}, {"all", true}}));
   EXPECT_TRUE(fake.calls().empty());
 }
 
 TEST_F(RuntimeTest, KillReportsTheMonitorsError) {
   addContainer("web", oci::Status::Running, getpid());
-  FakeMonitor monitor(vmDirOf("web"), {{"error", "no such process"}});
+  FakeMonitor monitor(vmDirOf("web"), control::Failed{"no such process"});
   EXPECT_EQ(errorOf([&] { runtime().kill("web", SIGUSR1, false); }), "no such process");
 }
 
@@ -208,9 +209,22 @@ TEST_F(RuntimeTest, StartNeedsACreatedContainer) {
 
 TEST_F(RuntimeTest, StartAsksTheMonitor) {
   addContainer("web", oci::Status::Created, getpid());
-  FakeMonitor monitor(vmDirOf("web"), {{"ok", true}});
+  FakeMonitor monitor(vmDirOf("web"), control::Started{1});
   runtime().start("web");
-  EXPECT_EQ(monitor.request(), (nlohmann::json{{"op", "start"}}));
+  EXPECT_EQ(monitor.request(), (nlohmann::json{{"version", control::kVersion}, {"type", "start"}}));
+}
+
+TEST_F(RuntimeTest, ProcessesAreTheMonitorsHostPids) {
+  addContainer("web", oci::Status::Running, getpid());
+  FakeMonitor monitor(vmDirOf("web"), control::HostPids{{10, 11}});
+  EXPECT_EQ(runtime().processes("web"), (std::vector<int>{10, 11}));
+  EXPECT_EQ(monitor.request(), (nlohmann::json{{"version", control::kVersion}, {"type", "list_host_pids"}}));
+}
+
+TEST_F(RuntimeTest, AnUnexpectedReplyIsAnError) {
+  addContainer("web", oci::Status::Running, getpid());
+  FakeMonitor monitor(vmDirOf("web"), control::Done{});
+  EXPECT_EQ(errorOf([&] { runtime().processes("web"); }), "unexpected `done` reply to list_host_pids");
 }
 
 TEST_F(RuntimeTest, ProcessesOfAStoppedContainerIsEmpty) {
