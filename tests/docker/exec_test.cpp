@@ -19,8 +19,9 @@ class Exec : public DockerTest {
   }
 
   // Runs `docker exec FLAGS... <container> ARGS...` in each and expects the same result.
+  // runc's side must exit with `expectedStatus`.
   Result expectSameExec(const std::vector<std::string>& flags, const std::vector<std::string>& args,
-                        const std::string& input = "") {
+                        const std::string& input = "", int expectedStatus = 0) {
     std::vector<Result> results;
     for (const auto& c : containers_) {
       std::vector<std::string> full = {"exec"};
@@ -29,6 +30,7 @@ class Exec : public DockerTest {
       full.insert(full.end(), args.begin(), args.end());
       results.push_back(docker(full, input));
     }
+    EXPECT_EQ(results[0].status, expectedStatus) << "runc (the reference): " << results[0].err;
     EXPECT_EQ(results[0].status, results[1].status) << results[0].err << " / " << results[1].err;
     EXPECT_EQ(results[0].out, results[1].out);
     return results[1];
@@ -38,7 +40,7 @@ class Exec : public DockerTest {
 };
 
 TEST_F(Exec, OutputAndExitStatus) {
-  Result r = expectSameExec({}, {"sh", "-c", "echo from-exec; exit 5"});
+  Result r = expectSameExec({}, {"sh", "-c", "echo from-exec; exit 5"}, "", 5);
   EXPECT_EQ(r.status, 5);
   EXPECT_EQ(r.out, "from-exec\n");
 }
@@ -59,7 +61,7 @@ TEST_F(Exec, TtyAllocatesAPty) {
 }
 
 TEST_F(Exec, MissingCommand) {
-  Result r = expectSameExec({}, {"/does/not/exist"});
+  Result r = expectSameExec({}, {"/does/not/exist"}, "", 126);
   EXPECT_EQ(r.status, 126);
 }
 

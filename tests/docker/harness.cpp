@@ -119,10 +119,12 @@ std::string DockerTest::startBusybox(const std::string& runtime, const std::vect
   return n;
 }
 
-Result DockerTest::expectSame(const std::vector<std::string>& args, const std::string& input) {
+Result DockerTest::expectSame(const std::vector<std::string>& args, const std::string& input, int expectedStatus) {
   std::vector<Result> results = runEach(args, input);
   std::string shown;
   for (const auto& a : args) shown += a + " ";
+  EXPECT_EQ(results[0].status, expectedStatus) << "runc (the reference) exited " << results[0].status
+                                               << " for: " << shown << "\n" << results[0].err;
   EXPECT_EQ(results[0].status, results[1].status) << "exit status differs for: " << shown << "\nrunc: "
                                                   << results[0].err << "\nrunvirt: " << results[1].err;
   EXPECT_EQ(results[0].out, results[1].out) << "stdout differs for: " << shown;

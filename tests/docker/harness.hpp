@@ -30,8 +30,9 @@ class DockerTest : public ::testing::Test {
   std::string name(const std::string& runtime, const std::string& suffix = "");
   // `docker run --rm --runtime=R ARGS...` for each runtime (ARGS may start with run options).
   std::vector<Result> runEach(const std::vector<std::string>& args, const std::string& input = "");
-  // Expects the same status and stdout from every runtime; returns runvirt's result.
-  Result expectSame(const std::vector<std::string>& args, const std::string& input = "");
+  // Expects runc (the reference) to exit with `expectedStatus`, and every runtime to give the
+  // same status and stdout; returns runvirt's result. A failure that both share is a failure.
+  Result expectSame(const std::vector<std::string>& args, const std::string& input = "", int expectedStatus = 0);
   // `docker run -d --runtime=R --name NAME OPTIONS busybox ARGS`, expected to succeed; returns
   // NAME (a fresh name(R)) and the docker command's result in `result` when given.
   std::string startBusybox(const std::string& runtime, const std::vector<std::string>& options,

@@ -39,8 +39,8 @@ TEST_F(Process, MissingAndNonExecutableCommands) {
 }
 
 TEST_F(Process, ExitBySignalIs128PlusN) {
-  expectSame({"busybox", "sh", "-c", "sleep 30 & kill -9 $!; wait $!"});
-  Result r = expectSame({"--init", "busybox", "sh", "-c", "kill -TERM $$; sleep 5"});
+  expectSame({"busybox", "sh", "-c", "sleep 30 & kill -9 $!; wait $!"}, "", 137);
+  Result r = expectSame({"--init", "busybox", "sh", "-c", "kill -TERM $$; sleep 5"}, "", 143);
   EXPECT_EQ(r.status, 143);
 }
 

@@ -64,7 +64,7 @@ constexpr const char* kAllocate200MB = "x=$(head -c 200000000 /dev/zero | tr '\\
 
 // The shell (the container's init) grows past the limit: the kernel OOM-kills it, exit 137.
 TEST_F(Resources, MemoryLimitOomKillsTheInitLikeRunc) {
-  Result r = expectSame({"-m", "64m", "busybox", "sh", "-c", kAllocate200MB});
+  Result r = expectSame({"-m", "64m", "busybox", "sh", "-c", kAllocate200MB}, "", 137);
   EXPECT_EQ(r.status, 137) << r.err;
   EXPECT_EQ(r.out, "");
 }
@@ -72,7 +72,7 @@ TEST_F(Resources, MemoryLimitOomKillsTheInitLikeRunc) {
 // One allocation larger than the whole VM: it must still be the limit that stops it (137),
 // not the guest refusing the allocation (dd: out of memory, exit 1).
 TEST_F(Resources, AllocationLargerThanTheVmIsOomKilledLikeRunc) {
-  Result r = expectSame({"-m", "64m", "busybox", "dd", "if=/dev/zero", "of=/dev/null", "bs=200M", "count=1"});
+  Result r = expectSame({"-m", "64m", "busybox", "dd", "if=/dev/zero", "of=/dev/null", "bs=200M", "count=1"}, "", 137);
   EXPECT_EQ(r.status, 137) << r.err;
 }
 
@@ -107,7 +107,8 @@ TEST_F(Resources, CpusSetsTheVcpuCount) {
 // The 10th process cannot be forked: busybox sh gives up with "can't fork" and status 2.
 TEST_F(Resources, PidsLimitStopsAForkBombLikeRunc) {
   Result r = expectSame({"--pids-limit", "10", "busybox", "sh", "-c",
-                         "i=0; while [ $i -lt 20 ]; do sleep 30 & i=$((i+1)); echo $i; done"});
+                         "i=0; while [ $i -lt 20 ]; do sleep 30 & i=$((i+1)); echo $i; done"},
+                        "", 2);
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_EQ(r.out, "1\n2\n3\n4\n5\n6\n7\n8\n9\n");
   EXPECT_NE(r.err.find("can't fork"), std::string::npos) << r.err;
