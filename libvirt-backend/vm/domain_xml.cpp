@@ -1,5 +1,5 @@
-// buildDomainXml: the libvirt domain of one container VM (see LIBVIRT-RECIPE.md for why each
-// element is there). Pure: same VmConfig, same bytes.
+// buildDomainXml: the libvirt domain of one container VM (docs/libvirt-recipe.md §2-§16 say why
+// each element is there). Pure: same VmConfig, same bytes.
 #include "runvirt/agent/protocol.hpp"
 #include "vm/vm_config.hpp"
 #include "vm/xml_writer.hpp"

@@ -8,7 +8,7 @@ namespace {
 
 constexpr std::uint64_t kMiB = 1024 * 1024;
 
-// Options measured to boot the Debian cloud kernel fastest under TCG (LIBVIRT-RECIPE.md §1;
+// Options measured to boot the Debian cloud kernel fastest under TCG (docs/libvirt-recipe.md §8;
 // the runvirt guest kernel ignores those it has no code for);
 // panic=-1 turns a guest panic into a reset, which ends the VM (on_reboot=destroy).
 constexpr const char* kBaseCmdline =

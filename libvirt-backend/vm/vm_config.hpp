@@ -61,8 +61,8 @@ struct VmIdentity {
 VmConfig planVm(const oci::Spec& spec, const RuntimeConfig& config, const VmIdentity& identity,
                 Accelerator accelerator, unsigned hostCpus, bool debug);
 
-// The guest kernel command line (fast boot options measured in LIBVIRT-RECIPE.md); acpi=off
-// unless the VM has ACPI tables; under TCG no local APIC timer (vm_config.cpp).
+// The guest kernel command line (fast boot options measured in docs/libvirt-recipe.md §8);
+// acpi=off unless the VM has ACPI tables; under TCG no local APIC timer (vm_config.cpp).
 std::string guestCmdline(const RuntimeConfig& config, Accelerator accelerator, bool debug, bool acpi = false);
 
 // Libvirt domain XML for the VM. Pure and deterministic.
