@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts virtlogd and libvirtd when they are not running (there is no systemd here) and waits
 # until libvirt answers. libvirtd runs under `tini -s`, a subreaper that reaps QEMU as soon as it
-# exits; otherwise a slow PID 1 can delay every domain destroy (DESIGN.md §9).
+# exits; otherwise a slow PID 1 can delay every domain destroy (docs/libvirt-recipe.md §10).
 set -euo pipefail
 
 uri=qemu:///system
