@@ -3,7 +3,6 @@
 
 #include <sys/types.h>
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,9 +21,6 @@ struct CreateOptions {
   std::string pidFile;        // written last, when the container is created
   std::string consoleSocket;  // with process.terminal: where the pty master goes
 };
-
-// Opens a hypervisor connection (libvirt in production, a fake in unit tests).
-using HypervisorFactory = std::function<std::unique_ptr<Hypervisor>(const std::string& uri)>;
 
 struct ExecOptions {
   std::string id;

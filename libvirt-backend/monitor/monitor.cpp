@@ -165,7 +165,8 @@ void runMonitor(const MonitorOptions& o) {
         withContext("container network", [&] { return prepareNetwork(*network, store, record, spec); });
     log::debug("phase network set-up (host side, before the VM): " +
                std::to_string(log::monotonicSeconds() - t0).substr(0, 5) + " s");
-    session = startContainerVm({record, spec, config, store.root(), stdio->currentSize(), std::move(vmNetwork)});
+    session = startContainerVm(
+        {record, spec, config, store.root(), stdio->currentSize(), std::move(vmNetwork), o.connectHypervisor});
     listener = control::listen(VmPaths{record.vmDir}.controlSocket());
     {
       StateLock lock = store.lock(o.id);

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "vm/hypervisor.hpp"
+
 namespace runvirt::backend {
 
 struct MonitorOptions {
@@ -14,6 +16,7 @@ struct MonitorOptions {
   std::string consoleSocket;
   std::string configPath;
   int syncFd = -1;  // control::reportChannel(): `create` waits there for done or failed
+  HypervisorFactory connectHypervisor = connectLibvirt;  // a fake in unit tests
 };
 
 [[noreturn]] void runMonitor(const MonitorOptions& options);

@@ -71,7 +71,7 @@ VmSession startContainerVm(const VmStartRequest& r) {
 
   VmSession session;
   session.domainName = vm.name;
-  session.hypervisor = connectLibvirt(r.config.libvirtUri);
+  session.hypervisor = r.connectHypervisor(r.config.libvirtUri);
   withContext("start VM", [&] { session.hypervisor->startTransient(buildDomainXml(vm), true); });
   placeVmInContainerCgroup(r.spec, r.record);  // host_cgroup.hpp: docker stats/OOM see monitor+QEMU+virtiofsd
   double t2 = log::monotonicSeconds();

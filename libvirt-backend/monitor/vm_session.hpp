@@ -42,6 +42,8 @@ struct VmStartRequest {
   std::string stateRoot;  // --root, recorded in the domain metadata
   std::optional<WindowSize> terminalSize;  // overrides process.consoleSize
   VmNetwork network;
+  // Opens the connection (to config.libvirtUri) that the domain is started on and tied to.
+  HypervisorFactory connectHypervisor;
 };
 
 // Throws Error naming the failed step. Partial state (share mounts, domain) is cleaned by the

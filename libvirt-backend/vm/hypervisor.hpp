@@ -2,6 +2,7 @@
 // and LibvirtHypervisor (the only translation unit that includes libvirt) is the real one.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -28,5 +29,8 @@ class Hypervisor {
 
 // Connects to libvirt at `uri` (e.g. qemu:///system). Throws Error when libvirtd is unreachable.
 std::unique_ptr<Hypervisor> connectLibvirt(const std::string& uri);
+
+// Opens a hypervisor connection: connectLibvirt in production, a fake in unit tests.
+using HypervisorFactory = std::function<std::unique_ptr<Hypervisor>(const std::string& uri)>;
 
 }  // namespace runvirt::backend
