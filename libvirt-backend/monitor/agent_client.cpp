@@ -36,6 +36,12 @@ AgentClient AgentClient::connect(const std::string& socketPath) {
   return AgentClient(std::move(fd));
 }
 
+AgentClient AgentClient::adopt(UniqueFd fd) {
+  int flags = fcntl(fd.get(), F_GETFL);
+  if (flags < 0 || fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) < 0) throwErrno("make the agent socket non-blocking");
+  return AgentClient(std::move(fd));
+}
+
 void AgentClient::flush() {
   while (!out_.empty()) {
     ssize_t n = ::send(fd_.get(), out_.data(), out_.size(), MSG_NOSIGNAL);

@@ -27,6 +27,9 @@ class AgentClient {
  public:
   // Connects to the channel socket; the guest need not have booted yet (QEMU keeps the bytes).
   static AgentClient connect(const std::string& socketPath);
+  // Takes an already connected stream socket (unit tests: one end of a socketpair) and makes it
+  // non-blocking, as connect() does.
+  static AgentClient adopt(UniqueFd fd);
 
   // Waits for the guest's hello, checks protocol version and architecture, answers it.
   agent::Hello handshake(double timeoutSeconds);
