@@ -32,6 +32,30 @@ std::string domainName(const std::string& xml) {
   return xml.substr(start + 6, end - start - 6);
 }
 
+// The value of `name='...'` in the first `<tag ...>` of `xml` that starts with `opening` (test
+// paths need no XML escapes). Empty when absent.
+std::string attribute(const std::string& xml, const std::string& opening, const std::string& name) {
+  auto element = xml.find(opening);
+  if (element == std::string::npos) return "";
+  std::string tag = xml.substr(element, xml.find('>', element) - element);
+  auto value = tag.find(" " + name + "='");
+  if (value == std::string::npos) return "";
+  value += name.size() + 3;
+  return tag.substr(value, tag.find('\'', value) - value);
+}
+
+// Where QEMU would listen for the agent: the path of the <source mode='bind'> of the unix
+// <channel> whose target is named agent::kChannelName. Empty when the domain has no such channel.
+std::string agentSocketPath(const std::string& xml) {
+  const std::string opening = "<channel type='unix'>";
+  const std::string target = "name='" + std::string(agent::kChannelName) + "'";
+  for (auto start = xml.find(opening); start != std::string::npos; start = xml.find(opening, start + 1)) {
+    std::string channel = xml.substr(start, xml.find("</channel>", start) - start);
+    if (channel.find(target) != std::string::npos) return attribute(channel, "<source mode='bind'", "path");
+  }
+  return "";
+}
+
 }  // namespace
 
 backend::HypervisorFactory FakeHypervisor::factory() {
@@ -60,11 +84,28 @@ void FakeHypervisor::startTransient(const std::string& xml, bool tiedToConnectio
   if (hasDomain(name)) throw Error("domain " + quote(name) + " already exists", ErrorKind::AlreadyExists);
   startedXml_.push_back(xml);
   domains_[name] = backend::DomainState::Running;
+  if (!agentOptions_) return;
+  std::string socket = agentSocketPath(xml);
+  if (socket.empty()) throw Error("fake hypervisor: domain " + quote(name) + " has no agent channel");
+  auto agent = std::make_unique<FakeAgent>(socket, *agentOptions_);
+  if (agentScript_) agentScript_(*agent);
+  agents_[name] = std::move(agent);
+}
+
+void FakeHypervisor::serveAgents(FakeAgent::Options options, std::function<void(FakeAgent&)> script) {
+  agentOptions_ = std::move(options);
+  agentScript_ = std::move(script);
+}
+
+FakeAgent* FakeHypervisor::agent(const std::string& name) const {
+  auto it = agents_.find(name);
+  return it == agents_.end() ? nullptr : it->second.get();
 }
 
 bool FakeHypervisor::destroy(const std::string& name) {
   record("destroy " + name);
   if (!domains_.erase(name)) return false;
+  if (FakeAgent* guest = agent(name)) guest->closeChannel();
   if (onDestroy) onDestroy(name);
   return true;
 }

@@ -1,16 +1,19 @@
 // A recording Hypervisor for unit tests: no libvirt. Every connection a Runtime opens through
-// factory() forwards to the same fake, which records each call and can fail the Nth one.
+// factory() forwards to the same fake, which records each call and can fail the Nth one. With
+// serveAgents(), a started domain gets a FakeAgent on its agent channel, as QEMU would run one.
 #pragma once
 
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "fakes/fake_agent.hpp"
 #include "vm/hypervisor.hpp"
-#include "lifecycle/runtime.hpp"
 
 namespace runvirt::test {
 
@@ -29,6 +32,14 @@ class FakeHypervisor : public backend::Hypervisor {
 
   // Runs after destroy() of an existing domain (e.g. to kill a monitor that would exit then).
   std::function<void(const std::string& name)> onDestroy;
+
+  // From now on startTransient() makes a FakeAgent listen on the socket of the domain's agent
+  // channel (the <channel> named agent::kChannelName, source mode 'bind'), as QEMU listens
+  // there, and runs `script` on it before it returns, so before the host can have connected.
+  // destroy() closes that agent's channel, as the guest's end goes away with QEMU.
+  void serveAgents(FakeAgent::Options options = {}, std::function<void(FakeAgent&)> script = {});
+  // The agent of a domain started since serveAgents(); nullptr for any other.
+  FakeAgent* agent(const std::string& name) const;
 
   // "destroy runvirt-1", "suspend runvirt-1", ... in call order.
   const std::vector<std::string>& calls() const { return calls_; }
@@ -53,6 +64,9 @@ class FakeHypervisor : public backend::Hypervisor {
   std::vector<std::string> uris_;
   std::vector<std::string> startedXml_;
   std::map<std::size_t, std::string> failures_;
+  std::optional<FakeAgent::Options> agentOptions_;  // set by serveAgents()
+  std::function<void(FakeAgent&)> agentScript_;
+  std::map<std::string, std::unique_ptr<FakeAgent>> agents_;  // by domain name
 };
 
 }  // namespace runvirt::test
