@@ -1,0 +1,313 @@
+// libvirt-backend/monitor/agent_client.cpp: the host end of the agent channel, against a FakeAgent
+// in its own thread (tests/fakes/fake_agent.hpp): the handshake, blocking calls, the monitor's
+// non-blocking use, and guests that break the protocol.
+#include "monitor/agent_client.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/utsname.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/log.hpp"
+#include "fakes/fake_agent.hpp"
+#include "unit/test_util.hpp"
+
+namespace runvirt::backend {
+namespace {
+
+using test::contains;
+using test::errorOf;
+using test::FakeAgent;
+
+std::string hostArch() {
+  utsname host{};
+  uname(&host);
+  return host.machine;
+}
+
+// One line per event, so that a failed comparison shows what arrived.
+std::string describe(const AgentEvent& event) {
+  if (const auto* chunk = std::get_if<OutputChunk>(&event)) {
+    const char* stream = chunk->stream == agent::Stream::Stderr ? " stderr " : " stdout ";
+    return "output " + std::to_string(chunk->process) + stream + chunk->bytes;
+  }
+  if (const auto* exited = std::get_if<agent::ProcessExited>(&event)) {
+    return "exit " + std::to_string(exited->process) +
+           (exited->signal > 0 ? " signal " + std::to_string(exited->signal) : " code " + std::to_string(exited->code));
+  }
+  const auto& response = std::get<agent::Response>(event);
+  return "response " + std::to_string(response.id) + (response.error.empty() ? "" : " error " + response.error) +
+         (response.pid ? " pid " + std::to_string(*response.pid) : "");
+}
+
+std::vector<std::string> takeEvents(AgentClient& client) {
+  std::vector<std::string> events;
+  while (auto event = client.nextEvent()) events.push_back(describe(*event));
+  return events;
+}
+
+// Drives the client as the monitor's poll loop does (flush when the socket takes more, read what
+// arrived) until `done` holds for the events so far or the guest closed the channel.
+struct Pumped {
+  std::vector<std::string> events;
+  bool open = true;  // false: readAvailable() saw the end of the channel
+};
+Pumped pump(AgentClient& client, const std::function<bool(const Pumped&)>& done, double timeoutSeconds = 5) {
+  Pumped pumped;
+  double deadline = log::monotonicSeconds() + timeoutSeconds;
+  while (pumped.open && !done(pumped)) {
+    double left = deadline - log::monotonicSeconds();
+    if (left <= 0) {
+      ADD_FAILURE() << "no progress within " << timeoutSeconds << " s";
+      break;
+    }
+    pollfd p{client.fd(), static_cast<short>(POLLIN | (client.pendingOutput() ? POLLOUT : 0)), 0};
+    if (poll(&p, 1, static_cast<int>(left * 1000) + 1) <= 0) continue;
+    client.flush();
+    pumped.open = client.readAvailable();
+    for (auto& event : takeEvents(client)) pumped.events.push_back(std::move(event));
+  }
+  return pumped;
+}
+
+// A client on one end of a socketpair, the fake guest on the other.
+AgentClient clientOf(FakeAgent& guest) { return AgentClient::adopt(guest.takeHostEnd()); }
+
+AgentClient connectedClientOf(FakeAgent& guest) {
+  AgentClient client = clientOf(guest);
+  client.handshake(5);
+  return client;
+}
+
+FakeAgent::Options helloWith(const std::function<void(agent::Hello&)>& change) {
+  FakeAgent::Options options;
+  change(options.hello);
+  return options;
+}
+
+TEST(AgentClient, HandshakeAcceptsTheGuestsHelloAndAnswersIt) {
+  FakeAgent guest;
+  AgentClient client = clientOf(guest);
+  agent::Hello hello = client.handshake(5);
+  EXPECT_EQ(hello.version, agent::kProtocolVersion);
+  EXPECT_EQ(hello.arch, hostArch());
+  EXPECT_EQ(hello.kernel, "6.1.0-runvirt-fake");
+  EXPECT_DOUBLE_EQ(hello.uptime, 0.25);
+  EXPECT_TRUE(guest.waitUntil([](const FakeAgent::Recorded& r) { return r.helloAcks == 1; }));
+  EXPECT_TRUE(guest.recorded().protocolErrors.empty());
+}
+
+TEST(AgentClient, AdoptMakesTheSocketNonBlocking) {
+  FakeAgent guest;
+  AgentClient client = connectedClientOf(guest);
+  ASSERT_TRUE(fcntl(client.fd(), F_GETFL) & O_NONBLOCK);
+  // Nothing to read: returns at once instead of waiting for the guest.
+  EXPECT_TRUE(client.readAvailable());
+  EXPECT_FALSE(client.nextEvent());
+}
+
+TEST(AgentClient, ConnectReachesAnAgentListeningOnASocketPath) {
+  test::TempDir dir;
+  FakeAgent guest(dir / "agent.sock");
+  AgentClient client = AgentClient::connect(dir / "agent.sock");
+  EXPECT_EQ(client.handshake(5).arch, hostArch());
+  EXPECT_EQ(client.call(agent::StartContainer{"web"}, 5).pid, 100);
+  EXPECT_EQ(guest.recorded().requestTypes(), std::vector<std::string>{"start_container"});
+}
+
+TEST(AgentClient, ConnectWithoutAListenerFails) {
+  test::TempDir dir;
+  EXPECT_TRUE(contains(errorOf([&] { AgentClient::connect(dir / "agent.sock"); }),
+                       "connect to agent socket " + (dir / "agent.sock") + ": No such file or directory"));
+}
+
+TEST(AgentClient, HandshakeTimesOutWhenTheGuestNeverSaysHello) {
+  FakeAgent guest({.sayHello = false});
+  AgentClient client = clientOf(guest);
+  double start = log::monotonicSeconds();
+  try {
+    client.handshake(1);
+    FAIL() << "handshake without a hello succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message(), "the guest agent did not answer within 1 s");
+    EXPECT_EQ(e.kind(), ErrorKind::Timeout);
+  }
+  double waited = log::monotonicSeconds() - start;
+  EXPECT_GE(waited, 0.9);
+  EXPECT_LT(waited, 4);
+  EXPECT_EQ(guest.recorded().helloAcks, 0);
+}
+
+// The host must not answer a hello it refuses: wait for the guest to read everything the client
+// sent (it has, once it saw the channel close) before looking at what it got.
+int helloAcksAfterClose(FakeAgent& guest, std::optional<AgentClient>& client) {
+  client.reset();
+  EXPECT_TRUE(guest.waitUntil([](const FakeAgent::Recorded& r) { return r.channelClosed; }));
+  return guest.recorded().helloAcks;
+}
+
+TEST(AgentClient, HandshakeRefusesAnotherProtocolVersion) {
+  FakeAgent guest(helloWith([](agent::Hello& hello) { hello.version = agent::kProtocolVersion + 1; }));
+  std::optional<AgentClient> client = clientOf(guest);
+  EXPECT_EQ(errorOf([&] { client->handshake(5); }),
+            "guest agent speaks protocol " + std::to_string(agent::kProtocolVersion + 1) + ", runvirt needs " +
+                std::to_string(agent::kProtocolVersion) + ": rebuild the guest image");
+  EXPECT_EQ(helloAcksAfterClose(guest, client), 0);
+}
+
+TEST(AgentClient, HandshakeRefusesAnotherArchitecture) {
+  std::string other = hostArch() == "s390x" ? "x86_64" : "s390x";
+  FakeAgent guest(helloWith([&](agent::Hello& hello) { hello.arch = other; }));
+  std::optional<AgentClient> client = clientOf(guest);
+  EXPECT_EQ(errorOf([&] { client->handshake(5); }),
+            "guest architecture `" + other + "` differs from the host's `" + hostArch() + "`");
+  EXPECT_EQ(helloAcksAfterClose(guest, client), 0);
+}
+
+TEST(AgentClient, CallsMatchTheirResponsesWhileOutputAndExitsQueueUp) {
+  FakeAgent guest;
+  AgentClient client = connectedClientOf(guest);
+  EXPECT_EQ(client.call(agent::StartContainer{"web"}, 5).pid, 100);
+  EXPECT_EQ(client.call(agent::ExecProcess{"web", 1, {}}, 5).pid, 101);
+  // Frames the guest sends before its next response: the call must step over them, and keep them.
+  guest.sendOutput(1, agent::Stream::Stdout, "from exec");
+  guest.sendOutput(0, agent::Stream::Stderr, "from init");
+  guest.sendExit(1, 7);
+  agent::Response list = client.call(agent::ListProcesses{"web"}, 5);
+  EXPECT_EQ(list.id, 3u);
+  EXPECT_EQ(list.pids, std::vector<int>{100});  // the exec'd process has exited
+  EXPECT_EQ(takeEvents(client), (std::vector<std::string>{"output 1 stdout from exec", "output 0 stderr from init",
+                                                          "exit 1 code 7"}));
+  auto recorded = guest.recorded();
+  EXPECT_EQ(recorded.requestTypes(), (std::vector<std::string>{"start_container", "exec_process", "list_processes"}));
+  ASSERT_EQ(recorded.requests.size(), 3u);
+  EXPECT_EQ(recorded.requests[0].id, 1u);
+  EXPECT_EQ(recorded.requests[2].id, 3u);
+}
+
+TEST(AgentClient, AnErrorResponseBecomesAnErrorWithTheGuestsMessage) {
+  FakeAgent guest;
+  guest.answer("create_container", FakeAgent::Answer::error(R"(exec: "nope": executable file not found in $PATH)"));
+  AgentClient client = connectedClientOf(guest);
+  EXPECT_EQ(errorOf([&] { client.call(agent::CreateContainer{}, 5); }),
+            R"(exec: "nope": executable file not found in $PATH)");
+  // The channel stays usable.
+  EXPECT_EQ(client.call(agent::StartContainer{"web"}, 5).pid, 100);
+  EXPECT_TRUE(takeEvents(client).empty());
+}
+
+TEST(AgentClient, CallTimesOutWhenTheGuestDoesNotAnswer) {
+  FakeAgent guest;
+  guest.answer("list_processes", FakeAgent::Answer::silence());
+  AgentClient client = connectedClientOf(guest);
+  try {
+    client.call(agent::ListProcesses{"web"}, 0.3);
+    FAIL() << "a call without an answer succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.message(), "agent: no answer to list_processes");
+    EXPECT_EQ(e.kind(), ErrorKind::Timeout);
+  }
+}
+
+TEST(AgentClient, NonBlockingRequestsStdinAndOutput) {
+  FakeAgent guest;
+  guest.onExec({"out", "err", 0, 0, false});
+  AgentClient client = connectedClientOf(guest);
+  std::uint64_t id = client.send(agent::ExecProcess{"web", 1, {}});
+  // Many data frames, more than the socket takes at once: flushed as the guest drains it.
+  std::string input;
+  for (std::size_t i = 0; i < 16 * agent::kMaxDataChunk + 10; ++i) input += static_cast<char>(i % 251);
+  client.sendStdin(1, input);
+  client.send(agent::CloseStdin{1});
+  Pumped pumped = pump(client, [](const Pumped& p) { return p.events.size() >= 5; });
+  EXPECT_TRUE(pumped.open);
+  EXPECT_EQ(pumped.events, (std::vector<std::string>{"response " + std::to_string(id) + " pid 101",
+                                                     "output 1 stdout out", "output 1 stderr err", "exit 1 code 0",
+                                                     "response " + std::to_string(id + 1)}));
+  EXPECT_EQ(client.pendingOutput(), 0u);
+  auto recorded = guest.recorded();
+  EXPECT_EQ(recorded.stdinBytes[1], input);
+  EXPECT_EQ(recorded.requestTypes(), (std::vector<std::string>{"exec_process", "close_stdin"}));
+}
+
+TEST(AgentClient, AGuestThatDiesMidCallFailsTheCallAtOnce) {
+  FakeAgent guest;
+  guest.answer("create_container", FakeAgent::Answer::close());
+  AgentClient client = connectedClientOf(guest);
+  double start = log::monotonicSeconds();
+  EXPECT_EQ(errorOf([&] { client.call(agent::CreateContainer{}, 30); }), "the VM closed the agent channel");
+  EXPECT_LT(log::monotonicSeconds() - start, 5);
+  EXPECT_FALSE(client.readAvailable());
+}
+
+// Bytes that are not the protocol, in place of the response a call waits for.
+struct BadFrame {
+  const char* name;
+  std::string bytes;
+  std::string error;
+};
+void PrintTo(const BadFrame& frame, std::ostream* out) { *out << frame.name; }
+
+class AgentClientBadFrame : public ::testing::TestWithParam<BadFrame> {};
+
+TEST_P(AgentClientBadFrame, FailsTheCall) {
+  FakeAgent guest;
+  guest.answer("list_processes", FakeAgent::Answer::raw(GetParam().bytes));
+  AgentClient client = connectedClientOf(guest);
+  EXPECT_EQ(errorOf([&] { client.call(agent::ListProcesses{"web"}, 5); }), GetParam().error);
+}
+
+TEST_P(AgentClientBadFrame, FailsReadAvailable) {
+  FakeAgent guest;
+  AgentClient client = connectedClientOf(guest);
+  guest.sendRaw(GetParam().bytes);
+  EXPECT_EQ(errorOf([&] { pump(client, [](const Pumped&) { return false; }); }), GetParam().error);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Garbage, AgentClientBadFrame,
+    ::testing::Values(
+        BadFrame{"UnknownFrameType", FakeAgent::unknownFrameType(), "peer sent unknown frame type 7"},
+        BadFrame{"OversizedFrame", FakeAgent::oversizedFrameHeader(),
+                 "peer sent a frame of " + std::to_string(agent::kMaxFramePayload + 1) + " bytes (limit " +
+                     std::to_string(agent::kMaxFramePayload) + ")"},
+        BadFrame{"Text", "this is not a frame\n",
+                 "peer sent a frame of " + std::to_string(0x74686973) + " bytes (limit " +
+                     std::to_string(agent::kMaxFramePayload) + ")"},
+        BadFrame{"MalformedJson", FakeAgent::malformedJson(), "message is not valid JSON"},
+        BadFrame{"UnknownMessageType", agent::encodeMessage({{"type", "surprise"}}),
+                 "unknown message type `surprise`"},
+        BadFrame{"DataOnStdin", agent::encodeData(0, agent::Stream::Stdin, "x"), "agent sent data on stdin"},
+        BadFrame{"ShortDataFrame", agent::encodeFrame(agent::FrameType::Data, "abc"), "data frame too short"}),
+    [](const ::testing::TestParamInfo<BadFrame>& info) { return std::string(info.param.name); });
+
+// Kept as an event, not an error: the monitor sends signals, resizes and close_stdin without
+// waiting, and their responses reach its loop as events that it logs; the client does not track
+// which ids are still open, so a response nobody waits for is one more such event. It does not
+// satisfy a call waiting for another id.
+TEST(AgentClient, AResponseToAnUnknownIdIsKeptAsAnEvent) {
+  FakeAgent guest;
+  AgentClient client = connectedClientOf(guest);
+  guest.sendMessage(agent::Response{999, "stray", std::nullopt, {}});
+  agent::Response response = client.call(agent::ListProcesses{"web"}, 5);
+  EXPECT_EQ(response.id, 1u);
+  EXPECT_TRUE(response.error.empty());
+  EXPECT_EQ(takeEvents(client), std::vector<std::string>{"response 999 error stray"});
+}
+
+TEST(AgentClient, RepeatedHellosAreAllKept) {
+  FakeAgent guest({.repeatedHellos = 1000});
+  AgentClient client = clientOf(guest);
+  // Every hello the guest sent waits in the client for a handshake: 1001 of them succeed.
+  for (int i = 0; i <= 1000; ++i) ASSERT_EQ(client.handshake(5).arch, hostArch()) << "handshake " << i;
+  pump(client, [&](const Pumped&) { return client.pendingOutput() == 0; });  // the last acks
+  EXPECT_TRUE(guest.waitUntil([](const FakeAgent::Recorded& r) { return r.helloAcks == 1001; }));
+}
+
+}  // namespace
+}  // namespace runvirt::backend
