@@ -56,19 +56,24 @@ void AgentClient::flush() {
 
 bool AgentClient::readAvailable() {
   char buf[65536];
-  for (;;) {
+  bool open = true;
+  while (open) {
     ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
-      if (errno == ECONNRESET) return false;
-      throwErrno("read from agent");
+      if (errno != ECONNRESET) throwErrno("read from agent");
+      n = 0;
     }
-    if (n == 0) return false;
-    decoder_.feed(buf, static_cast<std::size_t>(n));
+    if (n == 0) {
+      open = false;
+    } else {
+      decoder_.feed(buf, static_cast<std::size_t>(n));
+    }
   }
+  // At end of file too: what the guest sent before it went away (a last exit) still counts.
   decodeFrames();
-  return true;
+  return open;
 }
 
 void AgentClient::decodeFrames() {
@@ -104,8 +109,10 @@ bool AgentClient::waitForFrames(double deadline) {
     if (rc == 0) return false;
     if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
       std::size_t before = events_.size() + hellos_.size();
-      if (!readAvailable()) throw Error("the VM closed the agent channel");
+      bool open = readAvailable();
+      // Frames that came with the end of the channel go to the caller first; the next wait throws.
       if (events_.size() + hellos_.size() != before) return true;
+      if (!open) throw Error("the VM closed the agent channel");
     }
   }
 }

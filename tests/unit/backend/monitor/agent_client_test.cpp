@@ -235,6 +235,24 @@ TEST(AgentClient, NonBlockingRequestsStdinAndOutput) {
   EXPECT_EQ(recorded.requestTypes(), (std::vector<std::string>{"exec_process", "close_stdin"}));
 }
 
+TEST(AgentClient, OutputSentBeforeTheGuestWentAwayIsStillRead) {
+  FakeAgent guest;
+  AgentClient client = connectedClientOf(guest);
+  guest.sendOutput(0, agent::Stream::Stdout, "last words");
+  guest.sendKilled(0, SIGKILL);
+  guest.closeChannel();
+  Pumped pumped = pump(client, [](const Pumped&) { return false; });
+  EXPECT_FALSE(pumped.open);
+  EXPECT_EQ(pumped.events, (std::vector<std::string>{"output 0 stdout last words", "exit 0 signal 9"}));
+}
+
+TEST(AgentClient, AResponseJustBeforeTheChannelClosesStillAnswersTheCall) {
+  FakeAgent guest;  // answers shutdown, then powers off: the response and the end arrive together
+  AgentClient client = connectedClientOf(guest);
+  EXPECT_TRUE(client.call(agent::Shutdown{}, 5).error.empty());
+  EXPECT_FALSE(pump(client, [](const Pumped&) { return false; }).open);
+}
+
 TEST(AgentClient, AGuestThatDiesMidCallFailsTheCallAtOnce) {
   FakeAgent guest;
   guest.answer("create_container", FakeAgent::Answer::close());
