@@ -86,7 +86,9 @@ void AgentClient::decodeFrames() {
     }
     auto message = agent::parseGuestMessage(agent::decodeMessage(frame->payload));
     if (auto* hello = std::get_if<agent::Hello>(&message)) {
-      hellos_.push_back(*hello);
+      if (helloReceived_) throw Error("the guest agent said hello twice", ErrorKind::InvalidArgument);
+      helloReceived_ = true;
+      hello_ = *hello;
     } else if (auto* response = std::get_if<agent::Response>(&message)) {
       events_.push_back(*response);
     } else {
@@ -108,10 +110,11 @@ bool AgentClient::waitForFrames(double deadline) {
     }
     if (rc == 0) return false;
     if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-      std::size_t before = events_.size() + hellos_.size();
+      std::size_t before = events_.size();
+      bool helloBefore = helloReceived_;
       bool open = readAvailable();
       // Frames that came with the end of the channel go to the caller first; the next wait throws.
-      if (events_.size() + hellos_.size() != before) return true;
+      if (events_.size() != before || helloReceived_ != helloBefore) return true;
       if (!open) throw Error("the VM closed the agent channel");
     }
   }
@@ -119,14 +122,14 @@ bool AgentClient::waitForFrames(double deadline) {
 
 agent::Hello AgentClient::handshake(double timeoutSeconds) {
   double deadline = log::monotonicSeconds() + timeoutSeconds;
-  while (hellos_.empty()) {
+  while (!hello_) {
     if (!waitForFrames(deadline)) {
       throw Error("the guest agent did not answer within " + std::to_string(int(timeoutSeconds)) + " s",
                   ErrorKind::Timeout);
     }
   }
-  agent::Hello hello = hellos_.front();
-  hellos_.pop_front();
+  agent::Hello hello = *hello_;
+  hello_.reset();
   if (hello.version != agent::kProtocolVersion) {
     throw Error("guest agent speaks protocol " + std::to_string(hello.version) + ", runvirt needs " +
                 std::to_string(agent::kProtocolVersion) + ": rebuild the guest image");

@@ -61,7 +61,10 @@ class AgentClient {
   std::string out_;
   agent::FrameDecoder decoder_;
   std::deque<AgentEvent> events_;
-  std::deque<agent::Hello> hellos_;
+  // The guest says hello once per boot. A second hello is a protocol error, not a queue that a
+  // hostile guest could grow.
+  bool helloReceived_ = false;
+  std::optional<agent::Hello> hello_;  // received, not yet taken by handshake()
   std::uint64_t nextId_ = 1;
 };
 
