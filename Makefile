@@ -5,6 +5,7 @@
 #   make demo       install deps, build, install, start daemons, run a busybox bundle in a VM
 #   make check      install deps, build, install, start daemons, run every test
 #   make unit       unit and golden tests only (no daemons needed)
+#   make fault-tests   daemons and VM parts killed under running containers (tests/faults/)
 #   make golden     rewrite golden files from the current code (review the diff!)
 #   make install    install into $(DESTDIR)$(PREFIX) and build the guest image
 #   make deb        build/deb/runvirt_$(VERSION)_amd64.deb (dpkg-buildpackage, packaging/deb)
@@ -39,12 +40,13 @@ OCI_SRC     := $(wildcard oci/src/*.cpp)
 PROTO_SRC   := $(wildcard guest/protocol/src/*.cpp)
 AGENT_SRC   := $(wildcard guest/agent/*.cpp)
 # libvirt-backend/ is one folder per process and trust zone (libvirt-backend/README.md).
-BACKEND_ZONES := common vm storage network state cgroups control monitor lifecycle admin
+BACKEND_ZONES := common vm storage network state cgroups teardown control monitor lifecycle admin
 BACKEND_SRC := $(foreach zone,$(BACKEND_ZONES),$(wildcard libvirt-backend/$(zone)/*.cpp))
 CLI_SRC     := $(filter-out runtime-cli/main.cpp,$(wildcard runtime-cli/*.cpp runtime-cli/*/*.cpp))
 UNIT_SRC    := $(wildcard tests/unit/*.cpp tests/unit/*/*.cpp tests/unit/*/*/*.cpp tests/fakes/*.cpp)
 INTEG_SRC   := $(wildcard tests/integration/*.cpp)
 DOCKER_SRC  := $(wildcard tests/docker/*.cpp)
+FAULT_SRC   := $(wildcard tests/faults/*.cpp) tests/integration/harness.cpp
 SUPPORT_SRC := $(wildcard tests/support/*.cpp)
 
 obj = $(patsubst %.cpp,$(B)/obj/%.o,$(1))
@@ -60,7 +62,7 @@ $(call obj,$(AGENT_SRC)):   INCLUDES := $(INC_PROTO) -Iguest/agent
 $(call obj,$(BACKEND_SRC)): INCLUDES := $(INC_BACKEND)
 $(call obj,$(CLI_SRC) runtime-cli/main.cpp): INCLUDES := $(INC_CLI)
 $(call obj,$(UNIT_SRC)):    INCLUDES := $(INC_CLI) -Iguest/agent -Itests
-$(call obj,$(INTEG_SRC) $(DOCKER_SRC) $(SUPPORT_SRC)): INCLUDES := $(INC_CLI) -Itests
+$(call obj,$(INTEG_SRC) $(DOCKER_SRC) $(FAULT_SRC) $(SUPPORT_SRC)): INCLUDES := $(INC_CLI) -Itests
 
 LIBOCI     := $(B)/liboci.a
 LIBPROTO   := $(B)/libagentproto.a
@@ -73,13 +75,14 @@ AGENT   := $(B)/runvirt-agent
 UNIT    := $(B)/unit-tests
 INTEG   := $(B)/integration-tests
 DOCKERT := $(B)/docker-tests
+FAULTT  := $(B)/fault-tests
 GUEST_IMAGE := $(B)/guest/initrd.img
 GUEST_KERNEL := $(B)/guest-kernel/vmlinux
 
 .PHONY: all deps build guest guest-kernel unit integration docker-tests check demo golden install install-package uninstall \
-        daemons clean indent deb rpm package-test bench bench-quick layering
+        daemons clean indent deb rpm package-test bench bench-quick layering fault-tests
 all: build
-build: $(RUNVIRT) $(AGENT) $(GUEST_KERNEL) $(UNIT) $(INTEG) $(DOCKERT)
+build: $(RUNVIRT) $(AGENT) $(GUEST_KERNEL) $(UNIT) $(INTEG) $(DOCKERT) $(FAULTT)
 
 $(B)/obj/%.o: %.cpp
 	@mkdir -p $(@D)
@@ -119,6 +122,10 @@ $(INTEG): $(call obj,$(INTEG_SRC) $(SUPPORT_SRC))
 $(DOCKERT): $(call obj,$(DOCKER_SRC) $(SUPPORT_SRC))
 	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest -lgtest_main -pthread
 
+# Fault-injection tests drive the daemons, docker and the runvirt binary.
+$(FAULTT): $(call obj,$(FAULT_SRC) $(SUPPORT_SRC))
+	$(CXX) $(CXXFLAGS) -o $@ $^ -lgtest -lgtest_main -pthread
+
 # The runvirt guest kernel from Debian's linux-source-6.1 (~4 min; the script skips an
 # up-to-date build, so a copied build/guest-kernel saves the package builds from repeating it).
 guest-kernel: $(GUEST_KERNEL)
@@ -145,9 +152,10 @@ LAYERS := oci:runvirt guest/protocol:runvirt guest/agent:runvirt \
   libvirt-backend/network:runvirt,common,vm \
   libvirt-backend/state:runvirt,common,storage,network \
   libvirt-backend/cgroups:runvirt,common,vm,storage,state \
+  libvirt-backend/teardown:runvirt,common,vm,storage,network,cgroups \
   libvirt-backend/control:runvirt,common \
-  libvirt-backend/monitor:runvirt,common,vm,storage,network,state,cgroups,control \
-  libvirt-backend/lifecycle:runvirt,common,vm,storage,network,state,cgroups,control,monitor \
+  libvirt-backend/monitor:runvirt,common,vm,storage,network,state,cgroups,teardown,control \
+  libvirt-backend/lifecycle:runvirt,common,vm,storage,network,state,cgroups,teardown,control,monitor \
   libvirt-backend/admin:runvirt,common,vm \
   runtime-cli:runvirt,commands,options,common,lifecycle,admin,monitor
 layering:
@@ -168,6 +176,10 @@ integration: $(RUNVIRT) $(INTEG) $(GUEST_IMAGE)
 # Needs `make install` first: Docker runs the installed runvirt.
 docker-tests: $(DOCKERT)
 	bash tests/docker/run.sh
+
+# Stops, kills and restarts libvirtd, virtlogd and dockerd (and puts them back); needs `make install`.
+fault-tests: $(RUNVIRT) $(FAULTT) $(GUEST_IMAGE)
+	bash tests/faults/run.sh
 
 install: $(RUNVIRT) $(AGENT) $(GUEST_KERNEL)
 	install -D -m 0755 $(RUNVIRT) $(DESTDIR)$(PREFIX)/bin/runvirt
@@ -229,6 +241,7 @@ check:
 	$(MAKE) unit
 	$(MAKE) integration
 	$(MAKE) docker-tests
+	$(MAKE) fault-tests
 	$(MAKE) package-test
 	@# The README's front door: `make demo` must keep working (it once broke unnoticed).
 	bash scripts/demo.sh

@@ -21,7 +21,7 @@ const std::map<std::string, Handler>& commands() {
       {"resume", cli::resumeCommand},   {"update", cli::updateCommand},   {"features", cli::featuresCommand}, {"spec", cli::specCommand},
       {"monitor", cli::monitorCommand},  {"install-docker", cli::installDockerCommand},
       {"uninstall-docker", cli::uninstallDockerCommand},
-      {"check", cli::checkCommand},      {"env", cli::envCommand},
+      {"check", cli::checkCommand},      {"env", cli::envCommand},         {"gc", cli::gcCommand},
   };
   return table;
 }
@@ -33,7 +33,8 @@ constexpr const char* kUsage =
     "          install-docker [--name N] [--default] [--replace] [--path P] [--daemon-json F]\n"
     "          uninstall-docker [--path P] [--daemon-json F]\n"
     "          check [--probe-timeout S]      can this host run containers (libvirt, QEMU, KVM or TCG and why, ...)\n"
-    "          env [--json]                   effective configuration and component versions\n\n"
+    "          env [--json]                   effective configuration and component versions\n"
+    "          gc [--dry-run]                 reap VMs whose owner is gone (and what they hold on the host)\n\n"
     "global options:\n"
     "  --root DIR          state directory (default /run/runvirt)\n"
     "  --log FILE          log file (default stderr)\n"

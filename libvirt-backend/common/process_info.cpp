@@ -49,4 +49,13 @@ bool isSameProcessAlive(pid_t pid, std::uint64_t startTime) {
   return fields && fields->state != 'Z' && fields->state != 'X' && fields->startTime == startTime;
 }
 
+const std::string& currentBootId() {
+  static const std::string bootId = [] {
+    std::string id = readFile("/proc/sys/kernel/random/boot_id");
+    while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+    return id;
+  }();
+  return bootId;
+}
+
 }  // namespace runvirt::backend

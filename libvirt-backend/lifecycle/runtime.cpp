@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "control/channel.hpp"
+#include "teardown/vm_teardown.hpp"
+#include "vm/destroy_vm.hpp"
 #include "common/files.hpp"
 #include "storage/host_mounts.hpp"
 #include "state/hooks.hpp"
@@ -72,7 +74,7 @@ void awaitSetupReport(int fd, pid_t monitor) {
 
 void waitUntilDead(const ContainerRecord& record, double seconds) {
   double deadline = log::monotonicSeconds() + seconds;
-  while (isSameProcessAlive(record.monitorPid, record.monitorStartTime) && log::monotonicSeconds() < deadline) {
+  while (record.monitorAlive() && log::monotonicSeconds() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
@@ -121,11 +123,13 @@ pid_t Runtime::create(const CreateOptions& o) {
       ContainerRecord saved = store_.load(o.id);
       saved.monitorPid = monitor;
       saved.monitorStartTime = processStartTime(monitor).value_or(0);
+      saved.bootId = currentBootId();
       store_.save(saved);
       record = saved;
     }
     awaitSetupReport(reportRead.get(), monitor);
     if (!o.pidFile.empty()) writePidFile(o.pidFile, monitor);
+    reapQuietly(reaperScope(false));  // after the container exists: off its start-up path
     return monitor;
   } catch (const std::exception& original) {
     // Whatever failed (a runvirt::Error or not), nothing of the container may stay behind.
@@ -211,9 +215,9 @@ void Runtime::kill(const std::string& id, int signal, bool all) {
 }
 
 void Runtime::stopNow(const ContainerRecord& record) {
-  connect_(config_.libvirtUri)->destroy(record.domainName);
+  destroyVm(connect_, config_.libvirtUri, record.domainName);
   waitUntilDead(record, kMonitorExitWait);
-  if (isSameProcessAlive(record.monitorPid, record.monitorStartTime)) ::kill(record.monitorPid, SIGKILL);
+  if (record.monitorAlive()) ::kill(record.monitorPid, SIGKILL);
 }
 
 void Runtime::remove(const std::string& id, bool force) {
@@ -231,34 +235,34 @@ void Runtime::remove(const std::string& id, bool force) {
     log::warn(e.message());
   }
   destroyResources(record);
+  reapQuietly(reaperScope(false));
+}
+
+ReaperScope Runtime::reaperScope(bool askLibvirt) const {
+  return {config_.vmDir, config_.libvirtUri, connect_, askLibvirt};
+}
+
+Runtime::Reaped Runtime::collectGarbage(bool dryRun) {
+  ReaperScope scope = reaperScope(true);
+  Reaped reaped;
+  reaped.orphans = findOrphans(scope);
+  if (!dryRun) reaped.failures = reapOrphans(scope, reaped.orphans);
+  return reaped;
 }
 
 void Runtime::destroyResources(const ContainerRecord& record) {
   std::string errors;
   std::string timings;
-  auto attempt = [&](const char* what, auto&& step) {
-    double t0 = log::monotonicSeconds();
-    try {
-      step();
-    } catch (const Error& e) {
-      errors += std::string(errors.empty() ? "" : "; ") + what + ": " + e.message();
-    }
-    timings += std::string(timings.empty() ? "" : ", ") + what + " " +
-               std::to_string(log::monotonicSeconds() - t0).substr(0, 5) + " s";
-  };
-  if (!record.domainName.empty()) {
-    attempt("destroy VM", [&] { connect_(config_.libvirtUri)->destroy(record.domainName); });
+  try {
+    tearDownVm({record.domainName, record.vmDir, record.taps}, connect_, config_.libvirtUri, &timings);
+  } catch (const Error& e) {
+    errors = e.message();
   }
-  if (!record.vmDir.empty()) {
-    VmPaths paths{record.vmDir};
-    attempt("unmount share", [&] { teardownShare(paths); });
-    // Before the VM directory goes: it lists the cgroup directories the monitor made.
-    attempt("remove cgroup", [&] { removeContainerCgroup(paths.dir); });
-    attempt("remove VM directory", [&] { removeTree(paths.dir); });
+  try {
+    store_.remove(record.id);
+  } catch (const Error& e) {
+    errors += std::string(errors.empty() ? "" : "; ") + "remove state: " + e.message();
   }
-  // Taps still in the host's namespace (a monitor killed while its domain started).
-  attempt("remove taps", [&] { removeHostTaps(record.taps); });
-  attempt("remove state", [&] { store_.remove(record.id); });
   log::debug("phase teardown: " + timings);
   if (!errors.empty()) throw Error(errors);
 }

@@ -10,6 +10,7 @@
 #include "vm/hypervisor.hpp"
 #include "common/runtime_config.hpp"
 #include "state/state_store.hpp"
+#include "teardown/reaper.hpp"
 #include "runvirt/oci/spec.hpp"
 #include "runvirt/oci/state.hpp"
 
@@ -53,6 +54,14 @@ class Runtime {
   void remove(const std::string& id, bool force);
   void pause(const std::string& id);
   void resume(const std::string& id);
+  // VMs whose owner is gone (teardown/reaper.hpp), among the VM directories and, with
+  // `askLibvirt`, libvirt's domains; reaped unless `dryRun`. Returns them with what failed.
+  struct Reaped {
+    std::vector<Orphan> orphans;
+    std::vector<std::string> failures;
+  };
+  Reaped collectGarbage(bool dryRun);
+
   // Host pids that stand for the container's processes (its monitor and exec monitors), as
   // `runc ps --format json` gives host pids for `docker top`.
   std::vector<int> processes(const std::string& id);
@@ -60,6 +69,7 @@ class Runtime {
   const StateStore& store() const { return store_; }
 
  private:
+  ReaperScope reaperScope(bool askLibvirt) const;
   pid_t spawnMonitor(const CreateOptions& options, int reportFd);
   std::string cleanUpFailedCreate(const ContainerRecord& record) noexcept;
   void destroyResources(const ContainerRecord& record);

@@ -11,6 +11,10 @@
 
 #include "network/container_network.hpp"
 #include "control/channel.hpp"
+#include "common/files.hpp"
+#include "network/tap.hpp"
+#include "teardown/vm_teardown.hpp"
+#include "vm/vm_owner.hpp"
 #include "network/dns_relay.hpp"
 #include "state/hooks.hpp"
 #include "monitor/monitor_loop.hpp"
@@ -62,18 +66,25 @@ void closeInheritedFds(int keep) {
   }
 }
 
-// Reports the outcome of set-up to the waiting `create`, exactly once.
+// Reports the outcome of set-up to the waiting `create`, exactly once. False when nobody is
+// there to hear it (`create` was killed): then nobody will start or delete what was made.
 class SetupReport {
  public:
   explicit SetupReport(int fd) : fd_(fd) {}
-  void ok() { send(control::Done{}); }
-  void fail(const std::string& message) { send(control::Failed{message}); }
+  bool ok() { return send(control::Done{}); }
+  bool fail(const std::string& message) { return send(control::Failed{message}); }
 
  private:
-  void send(const control::Reply& outcome) {
-    if (!fd_) return;
-    control::sendIfConnected(fd_.get(), outcome);
+  bool send(const control::Reply& outcome) {
+    if (!fd_) return false;
+    bool delivered = true;
+    try {
+      control::send(fd_.get(), outcome);
+    } catch (const Error&) {
+      delivered = false;
+    }
     fd_.reset();
+    return delivered;
   }
   UniqueFd fd_;
 };
@@ -101,21 +112,14 @@ oci::State creatingState(const ContainerRecord& record) {
   return state;
 }
 
-// Taps are recorded before they exist, so `delete` can remove what a crashed set-up left.
-void recordTaps(const StateStore& store, const std::string& id, const std::vector<std::string>& taps) {
-  StateLock lock = store.lock(id);
-  ContainerRecord record = store.load(id);
-  record.taps = taps;
-  store.save(record);
-}
-
 // After the hooks filled the namespace: taps for its interfaces, the DNS relay when the
 // container's resolv.conf names Docker's embedded server, and what the VM needs of both.
-VmNetwork prepareNetwork(ContainerNetwork& network, const StateStore& store, const ContainerRecord& record,
+VmNetwork prepareNetwork(ContainerNetwork& network, const ContainerRecord& record,
                          const oci::Spec& spec) {
   VmNetwork vm;
   if (network.empty()) return vm;
-  recordTaps(store, record.id, network.taps());
+  // Recorded before they exist, so that a teardown finds what a crashed set-up left.
+  recordTaps(record.vmDir, network.taps());
   network.createTaps();
   vm.interfaces = network.vmInterfaces();
   vm.afterDomainStart = [&network] { network.attach(); };
@@ -125,6 +129,16 @@ VmNetwork prepareNetwork(ContainerNetwork& network, const StateStore& store, con
   if (vm.dnsRelay) startDnsRelay(VmPaths{record.vmDir}.dnsSocket());
   vm.guestConfig = network.guestConfig(vm.dnsRelay);
   return vm;
+}
+
+// Set-up failed and `create` is gone: nobody will delete the container, so its VM goes now. The
+// record stays (the container reads as stopped), as a container's does until `delete`.
+void abandonVm(const ContainerRecord& record, const RuntimeConfig& config, const HypervisorFactory& connect) {
+  try {
+    tearDownVm({record.domainName, record.vmDir, record.taps}, connect, config.libvirtUri);
+  } catch (const std::exception& e) {
+    log::error("tear down the VM of an abandoned create: " + std::string(e.what()));
+  }
 }
 
 }  // namespace
@@ -146,9 +160,14 @@ void runMonitor(const MonitorOptions& o) {
   std::optional<ContainerNetwork> network;
   bool joinedNetwork = false;
   UniqueFd listener, signals;
+  ContainerRecord record;
+  RuntimeConfig config;
   try {
-    ContainerRecord record = store.load(o.id);
-    RuntimeConfig config = loadRuntimeConfig(o.configPath);
+    record = store.load(o.id);
+    // The VM directory names its owner before anything is made for the VM (vm_owner.hpp).
+    makeDirs(record.vmDir, 0700);
+    writeOwnerFile(record.vmDir, selfAsOwner(VmOwner::Kind::Container, record.id, store.root()));
+    config = loadRuntimeConfig(o.configPath);
     applyLogLevel(config);
     oci::Spec spec = oci::loadSpec(record.bundle);
     refuseHostNetworking(spec);
@@ -162,7 +181,7 @@ void runMonitor(const MonitorOptions& o) {
     double t0 = log::monotonicSeconds();
     network = withContext("container network", [&] { return ContainerNetwork::discover(std::move(hostNamespace)); });
     VmNetwork vmNetwork =
-        withContext("container network", [&] { return prepareNetwork(*network, store, record, spec); });
+        withContext("container network", [&] { return prepareNetwork(*network, record, spec); });
     log::debug("phase network set-up (host side, before the VM): " +
                std::to_string(log::monotonicSeconds() - t0).substr(0, 5) + " s");
     session = startContainerVm(
@@ -174,11 +193,11 @@ void runMonitor(const MonitorOptions& o) {
       record.status = oci::Status::Created;
       store.save(record);
     }
-    report.ok();
+    if (!report.ok()) throw Error("`runvirt create` went away before the container was created");
   } catch (const std::exception& e) {
     // Before the report: `create` then tears down the rest, with nothing of ours in flight.
     if (network) network->undo();
-    report.fail(e.what());
+    if (!report.fail(e.what())) abandonVm(record, config, o.connectHypervisor);
     _exit(1);
   }
   ExitStatus status;
@@ -188,8 +207,7 @@ void runMonitor(const MonitorOptions& o) {
     log::error(std::string("monitor: ") + e.what());
     status = {0, SIGKILL};
   }
-  // Closing the libvirt connection destroys the VM (it was started tied to it).
-  session.reset();
+  session->destroy();
   // A namespace the container only joined outlives it: leave it as it was found.
   if (network && joinedNetwork) network->undo();
   stdio.reset();

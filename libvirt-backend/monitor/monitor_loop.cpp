@@ -119,7 +119,7 @@ ExitStatus MonitorLoop::run() {
     if (phase_ == Phase::Running && killDeadline_ && log::monotonicSeconds() >= killDeadline_) {
       log::warn("the workload did not die within " + std::to_string(int(kKillGraceSeconds)) +
                 " s of SIGKILL: destroying the VM");
-      session_.hypervisor->destroy(session_.domainName);
+      session_.destroy();
       exitWith({0, SIGKILL});
     }
     if (rc <= 0) continue;

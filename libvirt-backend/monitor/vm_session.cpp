@@ -10,7 +10,9 @@
 #include "cgroups/host_cgroup.hpp"
 #include "vm/seccomp_compile.hpp"
 #include "storage/share.hpp"
+#include "vm/destroy_vm.hpp"
 #include "vm/vm_config.hpp"
+#include "vm/vm_owner.hpp"
 #include "runvirt/error.hpp"
 #include "common/log.hpp"
 
@@ -36,11 +38,21 @@ std::string seconds(double s) {
 
 }  // namespace
 
+void VmSession::destroy() noexcept {
+  try {
+    destroyVm(connectHypervisor, libvirtUri, domainName);
+  } catch (const std::exception& e) {
+    log::error("destroy VM " + quote(domainName) + ": " + e.what());
+  }
+}
+
 VmSession startContainerVm(const VmStartRequest& r) {
   double t0 = log::monotonicSeconds();
   VmPaths paths{r.record.vmDir};
   requireGuestAsset(r.config.kernel, "kernel");
   requireGuestAsset(r.config.initrd, "initrd");
+  // First, so that a libvirt that does not answer fails the container before anything exists.
+  std::unique_ptr<Hypervisor> hypervisor = r.connectHypervisor(r.config.libvirtUri);
   makeDirs(paths.dir, 0700);
 
   // The boot probe catches hosts whose KVM runs a test instruction but hangs real guests; it
@@ -62,17 +74,19 @@ VmSession startContainerVm(const VmStartRequest& r) {
     container.process.cols = r.terminalSize->cols;
   }
 
-  VmIdentity identity{r.record.domainName, r.record.id, r.stateRoot, paths};
+  VmOwner owner = selfAsOwner(VmOwner::Kind::Container, r.record.id, r.stateRoot);
+  VmIdentity identity{r.record.domainName, owner, paths};
   VmConfig vm = planVm(r.spec, r.config, identity, accel.accelerator,
                        static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)), log::options().debug);
   vm.interfaces = r.network.interfaces;
   vm.dnsRelay = r.network.dnsRelay;
   double t1 = log::monotonicSeconds();
 
-  VmSession session;
-  session.domainName = vm.name;
-  session.hypervisor = r.connectHypervisor(r.config.libvirtUri);
-  withContext("start VM", [&] { session.hypervisor->startTransient(buildDomainXml(vm), true); });
+  VmSession session{vm.name, r.config.libvirtUri, r.connectHypervisor, std::nullopt};
+  // Before the domain may exist: whoever cleans up then knows to destroy it.
+  writeFileAtomic(paths.domainMarker(), vm.name + "\n", 0600);
+  withContext("start VM", [&] { hypervisor->startTransient(buildDomainXml(vm)); });
+  hypervisor.reset();
   placeVmInContainerCgroup(r.spec, r.record);  // host_cgroup.hpp: docker stats/OOM see monitor+QEMU+virtiofsd
   double t2 = log::monotonicSeconds();
   // While the guest boots: the taps QEMU now holds go to the container's network namespace.

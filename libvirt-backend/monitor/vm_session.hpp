@@ -1,5 +1,9 @@
 // Brings up one container's VM: share, domain, agent handshake, container prepared in the
 // guest (not started). Owned by the monitor for the container's whole life.
+//
+// The domain is tied to no libvirt connection (hypervisor.hpp says why): the monitor talks to
+// libvirt only to start the VM and to end it, and between the two watches it through the agent
+// channel (end of file when QEMU dies). So libvirtd may restart under a running container.
 #pragma once
 
 #include <functional>
@@ -19,10 +23,14 @@
 namespace runvirt::backend {
 
 struct VmSession {
-  // The libvirt connection the domain is tied to: closing it destroys the VM.
-  std::unique_ptr<Hypervisor> hypervisor;
-  std::optional<AgentClient> agent;
   std::string domainName;
+  std::string libvirtUri;
+  HypervisorFactory connectHypervisor;
+  std::optional<AgentClient> agent;
+
+  // Ends the VM (destroy_vm.hpp: through libvirt, or by killing QEMU when libvirt is away).
+  // Errors are logged: the caller is on its way out either way.
+  void destroy() noexcept;
 };
 
 // The container's network as its VM needs it (container_network.hpp). Default: no NIC.
@@ -42,7 +50,7 @@ struct VmStartRequest {
   std::string stateRoot;  // --root, recorded in the domain metadata
   std::optional<WindowSize> terminalSize;  // overrides process.consoleSize
   VmNetwork network;
-  // Opens the connection (to config.libvirtUri) that the domain is started on and tied to.
+  // Opens the connections to config.libvirtUri: to start the domain, later to destroy it.
   HypervisorFactory connectHypervisor;
 };
 

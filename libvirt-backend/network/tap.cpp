@@ -12,7 +12,9 @@
 #include <cstring>
 #include <optional>
 #include <random>
+#include <sstream>
 
+#include "common/files.hpp"
 #include "network/net_tool.hpp"
 #include "network/network_namespace.hpp"
 #include "runvirt/error.hpp"
@@ -24,6 +26,7 @@ namespace {
 
 constexpr std::string_view kTapPrefix = "rv";
 constexpr std::size_t kTapHexDigits = 10;
+constexpr const char* kTapRecord = "taps";
 
 ifreq interfaceRequest(const std::string& name) {
   ifreq req{};
@@ -79,6 +82,27 @@ void createTap(const std::string& name, int namespaceFd) {
   if (ioctl(tun.get(), TUNSETIFF, &req) < 0) throwErrno("create tap " + quote(name));
   // Persistent: the device outlives this fd, so libvirt can open it by name.
   if (ioctl(tun.get(), TUNSETPERSIST, 1) < 0) throwErrno("make tap " + quote(name) + " persistent");
+}
+
+void recordTaps(const std::string& vmDir, const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += name + "\n";
+  writeFileAtomic(vmDir + "/" + kTapRecord, text, 0600);
+}
+
+std::vector<std::string> recordedTaps(const std::string& vmDir) {
+  std::vector<std::string> names;
+  std::string text;
+  try {
+    text = readFile(vmDir + "/" + kTapRecord);
+  } catch (const Error&) {
+    return names;
+  }
+  std::istringstream lines(text);
+  for (std::string name; std::getline(lines, name);) {
+    if (isTapName(name)) names.push_back(name);
+  }
+  return names;
 }
 
 void removeHostTaps(const std::vector<std::string>& names, int namespaceFd) {

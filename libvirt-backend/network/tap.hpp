@@ -18,6 +18,12 @@ bool isTapName(std::string_view name);
 // device of that name already exists there.
 void createTap(const std::string& name, int namespaceFd);
 
+// <vm dir>/taps: the taps made for a VM, written before they are created, so that whoever
+// tears the VM down (delete, the reaper) finds any a crash left in the host's namespace.
+void recordTaps(const std::string& vmDir, const std::vector<std::string>& names);
+// The recorded names that are runvirt tap names; none when the file is missing.
+std::vector<std::string> recordedTaps(const std::string& vmDir);
+
 // Deletes the taps of `names` still in the host's network namespace (the calling thread's,
 // or `namespaceFd`'s when given): set-up died between creating them and moving them into the
 // container's. Names that are not runvirt tap names, and devices that are not taps, are left

@@ -33,13 +33,20 @@ oci::Status parseStatus(const std::string& text) {
 
 }  // namespace
 
+bool ContainerRecord::monitorAlive() const {
+  // Records written before the boot id was kept have none: judged by pid and start time alone.
+  bool sameBoot = bootId.empty() || bootId == currentBootId();
+  return sameBoot && monitorPid > 0 && isSameProcessAlive(monitorPid, monitorStartTime);
+}
+
 oci::Status ContainerRecord::effectiveStatus() const {
   if (status == oci::Status::Stopped) return status;
-  if (status == oci::Status::Creating) {
+  bool otherBoot = !bootId.empty() && bootId != currentBootId();
+  if (status == oci::Status::Creating && !otherBoot) {
     // A create in progress, or one that died: the monitor tells which.
-    return isSameProcessAlive(monitorPid, monitorStartTime) || monitorPid == 0 ? status : oci::Status::Stopped;
+    return monitorAlive() || monitorPid == 0 ? status : oci::Status::Stopped;
   }
-  return isSameProcessAlive(monitorPid, monitorStartTime) ? status : oci::Status::Stopped;
+  return monitorAlive() ? status : oci::Status::Stopped;
 }
 
 oci::State ContainerRecord::ociState() const {
@@ -62,6 +69,7 @@ nlohmann::json toJson(const ContainerRecord& r) {
                       {"status", oci::toString(r.status)},
                       {"monitorPid", r.monitorPid},
                       {"monitorStartTime", r.monitorStartTime},
+                      {"bootId", r.bootId},
                       {"domainName", r.domainName},
                       {"vmDir", r.vmDir},
                       {"annotations", r.annotations},
@@ -83,6 +91,7 @@ ContainerRecord parseRecord(const nlohmann::json& j) {
   f.get("status", status, true);
   f.get("monitorPid", pid, true);
   f.get("monitorStartTime", r.monitorStartTime, true);
+  f.get("bootId", r.bootId);
   f.get("domainName", r.domainName, true);
   f.get("vmDir", r.vmDir, true);
   f.get("annotations", r.annotations);

@@ -23,6 +23,7 @@ struct ContainerRecord {
   oci::Status status = oci::Status::Creating;
   pid_t monitorPid = 0;
   std::uint64_t monitorStartTime = 0;  // guards against pid reuse
+  std::string bootId;                  // the host boot the monitor ran in (a persistent --root)
   std::string domainName;
   std::string vmDir;
   std::map<std::string, std::string> annotations;
@@ -31,6 +32,8 @@ struct ContainerRecord {
   // namespace: `delete` removes any a failed or crashed set-up left there (removeHostTaps).
   std::vector<std::string> taps;
 
+  // The monitor still runs: same boot, same pid, same start time.
+  bool monitorAlive() const;
   // Stored status, except that a dead monitor means the container has stopped.
   oci::Status effectiveStatus() const;
   oci::State ociState() const;

@@ -2,13 +2,12 @@
 // each element is there). Pure: same VmConfig, same bytes.
 #include "runvirt/agent/protocol.hpp"
 #include "vm/vm_config.hpp"
+#include "vm/vm_owner.hpp"
 #include "vm/xml_writer.hpp"
 
 namespace runvirt::backend {
 
 namespace {
-
-constexpr const char* kMetadataNamespace = "https://runvirt.dev/xmlns/container/1";
 
 void writeOs(XmlWriter& xml, const VmConfig& vm) {
   xml.open("os");
@@ -67,11 +66,10 @@ std::string buildDomainXml(const VmConfig& vm) {
   XmlWriter xml;
   xml.open("domain", {{"type", vm.accelerator == Accelerator::Kvm ? "kvm" : "qemu"}});
   xml.element("name", vm.name);
-  xml.element("title", "runvirt container " + vm.containerId);
+  xml.element("title", "runvirt container " + vm.owner.containerId);
+  // Who owns the VM (vm_owner.hpp): the reaper removes a domain whose owner is gone.
   xml.open("metadata");
-  xml.empty("runvirt:container", {{"xmlns:runvirt", kMetadataNamespace},
-                                  {"id", vm.containerId},
-                                  {"root", vm.stateRoot}});
+  writeOwnerMetadata(xml, vm.owner);
   xml.close();
   xml.element("memory", std::to_string(vm.memoryMiB), {{"unit", "MiB"}});
   xml.element("vcpu", std::to_string(vm.vcpus));

@@ -4,30 +4,48 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "vm/vm_owner.hpp"
 
 namespace runvirt::backend {
 
 enum class DomainState { Running, Paused, ShutOff, Other };
 
+// A domain libvirt knows, with runvirt's owner record from its metadata (vm_owner.hpp).
+struct DomainInfo {
+  std::string name;
+  std::optional<VmOwner> owner;  // std::nullopt: not runvirt's, or from another version
+};
+
 class Hypervisor {
  public:
   virtual ~Hypervisor() = default;
 
-  // Starts a transient domain. With `tiedToConnection`, libvirt destroys it when this
-  // connection closes, so a crashed monitor cannot leak a VM.
-  virtual void startTransient(const std::string& xml, bool tiedToConnection) = 0;
+  // Starts a transient domain. It is not tied to this connection (no autodestroy): it must
+  // outlive a libvirtd restart, and libvirt 9.0's shutdown deadlocks on autodestroy
+  // (docs/libvirt-recipe.md §10). Its owner (vm_owner.hpp) is in its metadata instead.
+  virtual void startTransient(const std::string& xml) = 0;
   // Hard power-off. Returns false when no such domain exists (already gone).
   virtual bool destroy(const std::string& name) = 0;
   virtual bool exists(const std::string& name) = 0;
   virtual DomainState state(const std::string& name) = 0;
   virtual void suspend(const std::string& name) = 0;
   virtual void resume(const std::string& name) = 0;
+  // Every domain (running or paused; transient domains exist only while they run).
+  virtual std::vector<DomainInfo> listDomains() = 0;
   // "libvirt 9.0.0, QEMU 7.2.22"
   virtual std::string versions() = 0;
 };
 
-// Connects to libvirt at `uri` (e.g. qemu:///system). Throws Error when libvirtd is unreachable.
+// How long connecting may take before libvirt counts as not answering.
+inline constexpr double kLibvirtConnectTimeoutSeconds = 5;
+
+// Connects to libvirt at `uri` (e.g. qemu:///system). Throws Error when libvirtd is unreachable,
+// and Error(Timeout) naming the URI when it does not answer within kLibvirtConnectTimeoutSeconds
+// (a remote URI whose host drops packets would otherwise hang for minutes).
 std::unique_ptr<Hypervisor> connectLibvirt(const std::string& uri);
 
 // Opens a hypervisor connection: connectLibvirt in production, a fake in unit tests.

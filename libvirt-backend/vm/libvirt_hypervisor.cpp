@@ -2,7 +2,11 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include <condition_variable>
+#include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "vm/hypervisor.hpp"
 #include "runvirt/error.hpp"
@@ -23,11 +27,60 @@ using DomainHandle = std::unique_ptr<virDomain, DomainDeleter>;
 // libvirt prints errors to stderr by default; stderr belongs to the container's workload.
 void ignoreLibvirtError(void*, virErrorPtr) {}
 
+// This thread's last libvirt error (libvirt keeps one per thread).
+std::string lastErrorMessage() {
+  virErrorPtr err = virGetLastError();
+  return err && err->message ? err->message : "unknown libvirt error";
+}
+
 [[noreturn]] void throwLibvirt(const std::string& context) {
   virErrorPtr err = virGetLastError();
-  std::string message = err && err->message ? err->message : "unknown libvirt error";
   ErrorKind kind = err && err->code == VIR_ERR_NO_DOMAIN ? ErrorKind::NotFound : ErrorKind::Failure;
-  throw Error(context + ": " + message, kind);
+  throw Error(context + ": " + lastErrorMessage(), kind);
+}
+
+// runvirt's owner record in a domain's metadata; std::nullopt when it has none.
+std::optional<VmOwner> ownerOf(virDomainPtr dom) {
+  char* xml = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, kMetadataNamespace, 0);
+  if (!xml) return std::nullopt;
+  std::string text = xml;
+  std::free(xml);
+  return parseOwnerMetadata(text);
+}
+
+// virConnectOpen in a thread of its own, so that a URI that does not answer costs at most
+// `timeoutSeconds`: the attempt is then abandoned (its thread closes what it opens late).
+ConnectHandle openWithin(const std::string& uri, double timeoutSeconds) {
+  struct Attempt {
+    std::mutex mutex;
+    std::condition_variable finished;
+    bool done = false;
+    bool abandoned = false;
+    virConnectPtr conn = nullptr;
+    std::string error;
+  };
+  auto attempt = std::make_shared<Attempt>();
+  std::thread([attempt, uri] {
+    virConnectPtr conn = virConnectOpen(uri.c_str());
+    std::string error = conn ? "" : lastErrorMessage();
+    std::lock_guard lock(attempt->mutex);
+    if (attempt->abandoned) {
+      if (conn) virConnectClose(conn);
+      return;
+    }
+    attempt->conn = conn;
+    attempt->error = error;
+    attempt->done = true;
+    attempt->finished.notify_all();
+  }).detach();
+  std::unique_lock lock(attempt->mutex);
+  if (!attempt->finished.wait_for(lock, std::chrono::duration<double>(timeoutSeconds), [&] { return attempt->done; })) {
+    attempt->abandoned = true;
+    throw Error("libvirt at `" + uri + "` does not answer within " + std::to_string(static_cast<int>(timeoutSeconds)) + " s",
+                ErrorKind::Timeout);
+  }
+  if (!attempt->conn) throw Error("connect to libvirt at `" + uri + "` (is libvirtd running?): " + attempt->error);
+  return ConnectHandle(attempt->conn);
 }
 
 std::string versionString(unsigned long v) {
@@ -38,10 +91,9 @@ class LibvirtHypervisor : public Hypervisor {
  public:
   explicit LibvirtHypervisor(ConnectHandle conn) : conn_(std::move(conn)) {}
 
-  void startTransient(const std::string& xml, bool tiedToConnection) override {
-    unsigned flags = tiedToConnection ? VIR_DOMAIN_START_AUTODESTROY : 0;
-    // UNSAFE-ish: hands the XML to libvirtd, which starts QEMU and virtiofsd as configured.
-    DomainHandle dom(virDomainCreateXML(conn_.get(), xml.c_str(), flags));
+  void startTransient(const std::string& xml) override {
+    // Hands the XML to libvirtd, which starts QEMU and virtiofsd as configured.
+    DomainHandle dom(virDomainCreateXML(conn_.get(), xml.c_str(), 0));
     if (!dom) throwLibvirt("start domain");
   }
 
@@ -79,6 +131,21 @@ class LibvirtHypervisor : public Hypervisor {
     if (virDomainResume(require(name).get()) < 0) throwLibvirt("resume domain `" + name + "`");
   }
 
+  std::vector<DomainInfo> listDomains() override {
+    virDomainPtr* domains = nullptr;
+    int count = virConnectListAllDomains(conn_.get(), &domains, 0);
+    if (count < 0) throwLibvirt("list domains");
+    std::vector<DomainHandle> handles;
+    for (int i = 0; i < count; ++i) handles.emplace_back(domains[i]);
+    std::free(domains);
+    std::vector<DomainInfo> out;
+    for (const auto& dom : handles) {
+      const char* name = virDomainGetName(dom.get());
+      if (name) out.push_back({name, ownerOf(dom.get())});
+    }
+    return out;
+  }
+
   std::string versions() override {
     unsigned long lib = 0, hv = 0;
     if (virConnectGetLibVersion(conn_.get(), &lib) < 0) throwLibvirt("libvirt version");
@@ -110,9 +177,7 @@ class LibvirtHypervisor : public Hypervisor {
 
 std::unique_ptr<Hypervisor> connectLibvirt(const std::string& uri) {
   virSetErrorFunc(nullptr, ignoreLibvirtError);
-  ConnectHandle conn(virConnectOpen(uri.c_str()));
-  if (!conn) throwLibvirt("connect to libvirt at `" + uri + "` (is libvirtd running?)");
-  return std::make_unique<LibvirtHypervisor>(std::move(conn));
+  return std::make_unique<LibvirtHypervisor>(openWithin(uri, kLibvirtConnectTimeoutSeconds));
 }
 
 }  // namespace runvirt::backend

@@ -63,8 +63,7 @@ VmConfig planVm(const oci::Spec& spec, const RuntimeConfig& config, const VmIden
                 Accelerator accelerator, unsigned hostCpus, bool debug) {
   VmConfig vm;
   vm.name = identity.name;
-  vm.containerId = identity.containerId;
-  vm.stateRoot = identity.stateRoot;
+  vm.owner = identity.owner;
   vm.paths = identity.paths;
   vm.accelerator = accelerator;
   vm.vcpus = planVcpus(spec, config, hostCpus);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/runtime_config.hpp"
+#include "vm/vm_owner.hpp"
 #include "runvirt/oci/spec.hpp"
 
 namespace runvirt::backend {
@@ -21,6 +22,8 @@ struct VmPaths {
   std::string controlSocket() const { return dir + "/control.sock"; }
   std::string consoleLog() const { return dir + "/console.log"; }
   std::string shareDir() const { return dir + "/share"; }
+  // Written right before the domain starts: from then on a teardown must destroy it.
+  std::string domainMarker() const { return dir + "/domain-started"; }
 };
 
 struct NetworkInterface {
@@ -30,8 +33,7 @@ struct NetworkInterface {
 
 struct VmConfig {
   std::string name;         // libvirt domain name (not the container id)
-  std::string containerId;  // recorded in the domain's title and metadata
-  std::string stateRoot;    // --root of the container, in the metadata (finds orphans)
+  VmOwner owner;            // in the domain's title and metadata (vm_owner.hpp)
   Accelerator accelerator = Accelerator::Tcg;
   unsigned vcpus = 1;
   bool acpi = false;  // ACPI tables (<features><acpi/>): how the guest finds vCPUs beyond the first
@@ -51,8 +53,7 @@ struct VmConfig {
 
 struct VmIdentity {
   std::string name;
-  std::string containerId;
-  std::string stateRoot;
+  VmOwner owner;
   VmPaths paths;
 };
 

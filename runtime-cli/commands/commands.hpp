@@ -30,6 +30,7 @@ int installDockerCommand(const GlobalOptions& global, const Args& args);
 int uninstallDockerCommand(const GlobalOptions& global, const Args& args);
 int checkCommand(const GlobalOptions& global, const Args& args);
 int envCommand(const GlobalOptions& global, const Args& args);
+int gcCommand(const GlobalOptions& global, const Args& args);
 
 // The backend for --root, with the global flags a monitor must inherit.
 backend::Runtime makeRuntime(const GlobalOptions& global);

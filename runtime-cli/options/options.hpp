@@ -104,6 +104,11 @@ struct EnvOptions {
   bool json = false;  // JSON instead of TOML
 };
 
+// `runvirt gc`: the reaper run by hand.
+struct GcOptions {
+  bool dryRun = false;  // list what would be reaped, change nothing
+};
+
 // The hidden `monitor` verb `create` starts (like runc's `init`).
 struct MonitorCommandOptions {
   std::string id;

@@ -297,6 +297,15 @@ EnvOptions parseEnv(const std::vector<std::string>& args) {
   return o;
 }
 
+GcOptions parseGc(const std::vector<std::string>& args) {
+  GcOptions o;
+  po::options_description d;
+  d.add_options()("dry-run", flag(&o.dryRun));
+  Parsed p = parse(args, d);
+  requireArgs("gc", p, 0, 0);
+  return o;
+}
+
 MonitorCommandOptions parseMonitor(const std::vector<std::string>& args) {
   MonitorCommandOptions o;
   po::options_description d;

@@ -31,5 +31,6 @@ MonitorCommandOptions parseMonitor(const std::vector<std::string>& args);
 DockerOptions parseDocker(const std::string& verb, const std::vector<std::string>& args);
 CheckOptions parseCheck(const std::vector<std::string>& args);
 EnvOptions parseEnv(const std::vector<std::string>& args);
+GcOptions parseGc(const std::vector<std::string>& args);
 
 }  // namespace runvirt::cli

@@ -12,12 +12,13 @@ namespace {
 class Connection : public backend::Hypervisor {
  public:
   explicit Connection(FakeHypervisor& fake) : fake_(fake) {}
-  void startTransient(const std::string& xml, bool tied) override { fake_.startTransient(xml, tied); }
+  void startTransient(const std::string& xml) override { fake_.startTransient(xml); }
   bool destroy(const std::string& name) override { return fake_.destroy(name); }
   bool exists(const std::string& name) override { return fake_.exists(name); }
   backend::DomainState state(const std::string& name) override { return fake_.state(name); }
   void suspend(const std::string& name) override { fake_.suspend(name); }
   void resume(const std::string& name) override { fake_.resume(name); }
+  std::vector<backend::DomainInfo> listDomains() override { return fake_.listDomains(); }
   std::string versions() override { return fake_.versions(); }
 
  private:
@@ -65,7 +66,11 @@ backend::HypervisorFactory FakeHypervisor::factory() {
   };
 }
 
-void FakeHypervisor::addDomain(const std::string& name, backend::DomainState state) { domains_[name] = state; }
+void FakeHypervisor::addDomain(const std::string& name, backend::DomainState state,
+                               std::optional<backend::VmOwner> owner) {
+  domains_[name] = state;
+  owners_[name] = std::move(owner);
+}
 
 void FakeHypervisor::failCall(std::size_t n, std::string message) { failures_[n] = std::move(message); }
 
@@ -78,12 +83,14 @@ void FakeHypervisor::requireDomain(const std::string& name) const {
   if (!hasDomain(name)) throw Error("domain " + quote(name) + " not found", ErrorKind::NotFound);
 }
 
-void FakeHypervisor::startTransient(const std::string& xml, bool tiedToConnection) {
+void FakeHypervisor::startTransient(const std::string& xml) {
   std::string name = domainName(xml);
-  record("startTransient " + name + (tiedToConnection ? " tied" : ""));
+  record("startTransient " + name);
   if (hasDomain(name)) throw Error("domain " + quote(name) + " already exists", ErrorKind::AlreadyExists);
   startedXml_.push_back(xml);
   domains_[name] = backend::DomainState::Running;
+  auto metadata = xml.find("<metadata>");
+  if (metadata != std::string::npos) owners_[name] = backend::parseOwnerMetadata(xml.substr(metadata + 10));
   if (!agentOptions_) return;
   std::string socket = agentSocketPath(xml);
   if (socket.empty()) throw Error("fake hypervisor: domain " + quote(name) + " has no agent channel");
@@ -104,6 +111,7 @@ FakeAgent* FakeHypervisor::agent(const std::string& name) const {
 
 bool FakeHypervisor::destroy(const std::string& name) {
   record("destroy " + name);
+  owners_.erase(name);
   if (!domains_.erase(name)) return false;
   if (FakeAgent* guest = agent(name)) guest->closeChannel();
   if (onDestroy) onDestroy(name);
@@ -131,6 +139,16 @@ void FakeHypervisor::resume(const std::string& name) {
   record("resume " + name);
   requireDomain(name);
   domains_[name] = backend::DomainState::Running;
+}
+
+std::vector<backend::DomainInfo> FakeHypervisor::listDomains() {
+  record("listDomains");
+  std::vector<backend::DomainInfo> out;
+  for (const auto& [name, state] : domains_) {
+    auto owner = owners_.find(name);
+    out.push_back({name, owner == owners_.end() ? std::nullopt : owner->second});
+  }
+  return out;
 }
 
 std::string FakeHypervisor::versions() {

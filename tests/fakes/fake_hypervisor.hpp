@@ -23,7 +23,8 @@ class FakeHypervisor : public backend::Hypervisor {
   backend::HypervisorFactory factory();
 
   // Domains the fake knows about, as if libvirt had them.
-  void addDomain(const std::string& name, backend::DomainState state = backend::DomainState::Running);
+  void addDomain(const std::string& name, backend::DomainState state = backend::DomainState::Running,
+                 std::optional<backend::VmOwner> owner = std::nullopt);
   bool hasDomain(const std::string& name) const { return domains_.count(name) > 0; }
   backend::DomainState domainState(const std::string& name) const { return domains_.at(name); }
 
@@ -47,12 +48,13 @@ class FakeHypervisor : public backend::Hypervisor {
   // The XML of every startTransient call.
   const std::vector<std::string>& startedXml() const { return startedXml_; }
 
-  void startTransient(const std::string& xml, bool tiedToConnection) override;
+  void startTransient(const std::string& xml) override;
   bool destroy(const std::string& name) override;
   bool exists(const std::string& name) override;
   backend::DomainState state(const std::string& name) override;
   void suspend(const std::string& name) override;
   void resume(const std::string& name) override;
+  std::vector<backend::DomainInfo> listDomains() override;
   std::string versions() override;
 
  private:
@@ -60,6 +62,7 @@ class FakeHypervisor : public backend::Hypervisor {
   void requireDomain(const std::string& name) const;
 
   std::map<std::string, backend::DomainState> domains_;
+  std::map<std::string, std::optional<backend::VmOwner>> owners_;
   std::vector<std::string> calls_;
   std::vector<std::string> uris_;
   std::vector<std::string> startedXml_;

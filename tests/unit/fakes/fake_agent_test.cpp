@@ -36,8 +36,7 @@ TEST(FakeHypervisor, ServesAnAgentOnTheDomainsAgentChannel) {
                       "      <target type='virtio' name='org.runvirt.dns.0'/>\n    </channel>\n"
                       "    <channel type='unix'>\n      <source mode='bind' path='" + (dir / "agent.sock") + "'/>\n"
                       "      <target type='virtio' name='org.runvirt.agent.0'/>\n    </channel>\n"
-                      "  </devices>\n</domain>\n",
-                      true);
+                      "  </devices>\n</domain>\n");
   ASSERT_NE(fake.agent("runvirt-x"), nullptr);
   EXPECT_FALSE(exists(dir / "dns.sock"));
   AgentClient client = AgentClient::connect(dir / "agent.sock");
@@ -51,9 +50,9 @@ TEST(FakeHypervisor, ServesAnAgentOnTheDomainsAgentChannel) {
 
 TEST(FakeHypervisor, ADomainWithoutAnAgentChannelIsRefusedWhenServingAgents) {
   FakeHypervisor fake;
-  fake.startTransient("<domain><name>plain</name></domain>", false);  // no agents asked for: fine
+  fake.startTransient("<domain><name>plain</name></domain>");  // no agents asked for: fine
   fake.serveAgents();
-  EXPECT_EQ(errorOf([&] { fake.startTransient("<domain><name>runvirt-x</name></domain>", true); }),
+  EXPECT_EQ(errorOf([&] { fake.startTransient("<domain><name>runvirt-x</name></domain>"); }),
             "fake hypervisor: domain `runvirt-x` has no agent channel");
 }
 

@@ -15,6 +15,7 @@
 #include "control/channel.hpp"
 #include "common/process_info.hpp"
 #include "vm/vm_config.hpp"
+#include "vm/vm_owner.hpp"
 #include "unit/test_util.hpp"
 
 namespace runvirt::backend {
@@ -52,7 +53,11 @@ class RuntimeTest : public ::testing::Test {
     store.claim(id);
     store.save(r);
     test::writeFile(r.vmDir + "/console.log", "booted\n");
-    fake.addDomain(r.domainName);
+    // As the monitor leaves it once it started the domain.
+    VmOwner owner{VmOwner::Kind::Container, id, dir / "root", monitor, r.monitorStartTime};
+    writeOwnerFile(r.vmDir, owner);
+    test::writeFile(VmPaths{r.vmDir}.domainMarker(), r.domainName + "\n");
+    fake.addDomain(r.domainName, DomainState::Running, owner);
     return r;
   }
 
@@ -70,6 +75,16 @@ TEST_F(RuntimeTest, DeleteOfStoppedContainerDestroysDomainAndRemovesItsDirectori
   EXPECT_FALSE(fake.hasDomain("runvirt-web"));
   EXPECT_FALSE(exists(stateDir("web")));
   EXPECT_FALSE(exists(vmDirOf("web")));
+}
+
+TEST_F(RuntimeTest, DeleteOfAContainerWhoseVmNeverStartedNeedsNoLibvirt) {
+  addContainer("early", oci::Status::Running, test::deadPid());
+  std::filesystem::remove(VmPaths{vmDirOf("early")}.domainMarker());  // the monitor died before the domain
+  runtime().remove("early", false);
+  EXPECT_TRUE(fake.calls().empty());
+  EXPECT_TRUE(fake.connectedUris().empty());
+  EXPECT_FALSE(exists(stateDir("early")));
+  EXPECT_FALSE(exists(vmDirOf("early")));
 }
 
 TEST_F(RuntimeTest, DeleteOfMissingContainer) {

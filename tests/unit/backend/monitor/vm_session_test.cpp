@@ -85,10 +85,10 @@ class VmSessionTest : public ::testing::Test {
   oci::Spec spec;
 };
 
-TEST_F(VmSessionTest, StartsTheDomainTiedToItsConnection) {
+TEST_F(VmSessionTest, StartsTheDomainOwnedByTheMonitor) {
   VmSession session = start();
   EXPECT_EQ(fake.connectedUris(), std::vector<std::string>{"test:///fake"});
-  EXPECT_EQ(fake.calls(), std::vector<std::string>{"startTransient runvirt-web tied"});
+  EXPECT_EQ(fake.calls(), std::vector<std::string>{"startTransient runvirt-web"});
   ASSERT_EQ(fake.startedXml().size(), 1u);
   const std::string& xml = fake.startedXml()[0];
   EXPECT_TRUE(contains(xml, "<domain type='qemu'>"));  // tcg, as configured
@@ -98,6 +98,11 @@ TEST_F(VmSessionTest, StartsTheDomainTiedToItsConnection) {
   EXPECT_TRUE(contains(xml, "<source mode='bind' path='" + (dir / "vms/runvirt-web/agent.sock") + "'/>"));
   EXPECT_TRUE(contains(xml, "<source dir='" + share() + "'/>"));
   EXPECT_TRUE(contains(xml, "root='" + (dir / "root") + "'"));
+  // Its owner in the domain's metadata: this process.
+  VmOwner self = selfAsOwner(VmOwner::Kind::Container, "web", dir / "root");
+  EXPECT_TRUE(contains(xml, ownerMetadataXml(self).substr(0, ownerMetadataXml(self).size() - 1)));
+  // A teardown knows the domain may exist.
+  EXPECT_TRUE(test::exists(dir / "vms/runvirt-web/domain-started"));
   EXPECT_FALSE(contains(xml, "<interface"));
   EXPECT_FALSE(contains(xml, std::string(agent::kDnsChannelName)));
 }
@@ -138,11 +143,18 @@ TEST_F(VmSessionTest, AReadOnlyRootIsSealedOnTheHost) {
 TEST_F(VmSessionTest, ReturnsASessionConnectedToTheGuest) {
   VmSession session = start();
   EXPECT_EQ(session.domainName, "runvirt-web");
-  ASSERT_TRUE(session.hypervisor);
-  EXPECT_EQ(session.hypervisor->state("runvirt-web"), DomainState::Running);
+  EXPECT_EQ(session.libvirtUri, "test:///fake");
+  EXPECT_EQ(fake.domainState("runvirt-web"), DomainState::Running);
   ASSERT_TRUE(session.agent);
   EXPECT_EQ(session.agent->call(agent::StartContainer{"web"}, 5).pid, 100);
   EXPECT_EQ(agent().recorded().requestTypes(), (std::vector<std::string>{"create_container", "start_container"}));
+}
+
+TEST_F(VmSessionTest, DestroyEndsTheDomainThroughANewConnection) {
+  VmSession session = start();
+  session.destroy();
+  EXPECT_FALSE(fake.hasDomain("runvirt-web"));
+  EXPECT_EQ(fake.connectedUris(), (std::vector<std::string>{"test:///fake", "test:///fake"}));
 }
 
 TEST_F(VmSessionTest, ConfiguresTheGuestNetworkBeforeCreatingTheContainer) {
@@ -155,7 +167,7 @@ TEST_F(VmSessionTest, ConfiguresTheGuestNetworkBeforeCreatingTheContainer) {
                                                 false};
   VmSession session = start(std::move(network));
   // The taps were handed over once QEMU held them.
-  EXPECT_EQ(callsWhenAttached, std::vector<std::string>{"startTransient runvirt-web tied"});
+  EXPECT_EQ(callsWhenAttached, std::vector<std::string>{"startTransient runvirt-web"});
   EXPECT_TRUE(contains(fake.startedXml().at(0), "<target dev='rvtap0' managed='no'/>"));
   auto recorded = agent().recorded();
   ASSERT_EQ(recorded.requestTypes(), (std::vector<std::string>{"configure_network", "create_container"}));

@@ -15,7 +15,9 @@ using test::contains;
 constexpr unsigned kHostCpus = 4;
 
 VmIdentity goldenIdentity() {
-  return {"runvirt-0123456789abcdef", "golden", "/run/runvirt", {"/run/runvirt-vms/runvirt-0123456789abcdef"}};
+  return {"runvirt-0123456789abcdef",
+          {VmOwner::Kind::Container, "golden", "/run/runvirt", 4242, 123456},
+          {"/run/runvirt-vms/runvirt-0123456789abcdef"}};
 }
 
 RuntimeConfig goldenRuntimeConfig() {
@@ -114,7 +116,7 @@ TEST(DomainXml, AgentChannelAndShareUseTheVmPaths) {
 
 TEST(DomainXml, ValuesAreEscaped) {
   VmConfig vm = planVm(oci::defaultSpec(), goldenRuntimeConfig(), goldenIdentity(), Accelerator::Tcg, 1, false);
-  vm.stateRoot = "/tmp/a'b&c";
+  vm.owner.stateRoot = "/tmp/a'b&c";
   vm.cmdline = "x=<y>";
   std::string xml = buildDomainXml(vm);
   EXPECT_TRUE(contains(xml, "root='/tmp/a&apos;b&amp;c'"));

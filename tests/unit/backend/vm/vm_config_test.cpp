@@ -11,7 +11,8 @@ namespace {
 
 using test::contains;
 
-const VmIdentity kIdentity{"runvirt-0011223344556677", "web", "/run/runvirt",
+const VmIdentity kIdentity{"runvirt-0011223344556677",
+                           {VmOwner::Kind::Container, "web", "/run/runvirt", 4242, 99},
                            {"/run/runvirt-vms/runvirt-0011223344556677"}};
 
 oci::Spec withCpu(std::optional<std::int64_t> quota, std::optional<std::uint64_t> period) {
@@ -42,8 +43,7 @@ TEST(PlanVm, DefaultsWithoutResources) {
   EXPECT_EQ(vm.memoryMiB, 768u);
   EXPECT_EQ(vm.accelerator, Accelerator::Kvm);
   EXPECT_EQ(vm.name, kIdentity.name);
-  EXPECT_EQ(vm.containerId, "web");
-  EXPECT_EQ(vm.stateRoot, "/run/runvirt");
+  EXPECT_EQ(vm.owner, kIdentity.owner);
   EXPECT_EQ(vm.paths.agentSocket(), "/run/runvirt-vms/runvirt-0011223344556677/agent.sock");
   EXPECT_EQ(vm.kernel, config.kernel);
   EXPECT_EQ(vm.qemuUser, config.qemuUser);
