@@ -8,11 +8,21 @@ uri=qemu:///system
 log_dir=/var/log/runvirt
 mkdir -p "$log_dir"
 
-if ! pgrep -x virtlogd >/dev/null; then
+# A daemon that exited lingers as a zombie until PID 1 reaps it (seconds here): not running.
+running() {
+  local pid state
+  for pid in $(pgrep -x "$1"); do
+    state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)
+    [[ -n "$state" && "$state" != Z ]] && return 0
+  done
+  return 1
+}
+
+if ! running virtlogd; then
   virtlogd -d
 fi
 if ! virsh -c "$uri" version >/dev/null 2>&1; then
-  if ! pgrep -x libvirtd >/dev/null; then
+  if ! running libvirtd; then
     setsid tini -s -- libvirtd </dev/null >>"$log_dir/libvirtd.log" 2>&1 &
   fi
   for _ in $(seq 1 150); do
@@ -29,7 +39,7 @@ echo "start-daemons: libvirtd is up ($uri)"
 # dockerd (with its own containerd) when Docker is installed.
 if command -v dockerd >/dev/null; then
   if ! docker info >/dev/null 2>&1; then
-    if ! pgrep -x dockerd >/dev/null; then
+    if ! running dockerd; then
       setsid dockerd </dev/null >>"$log_dir/dockerd.log" 2>&1 &
     fi
     for _ in $(seq 1 150); do

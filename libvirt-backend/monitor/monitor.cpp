@@ -171,6 +171,9 @@ void runMonitor(const MonitorOptions& o) {
     applyLogLevel(config);
     oci::Spec spec = oci::loadSpec(record.bundle);
     refuseHostNetworking(spec);
+    // In the host's namespace, and first: a libvirt that does not answer fails the container
+    // before anything is made for it.
+    std::unique_ptr<Hypervisor> hypervisor = o.connectHypervisor(config.libvirtUri);
     UniqueFd hostNamespace = openCurrentNetworkNamespace();
     signals = blockAndWatchSignals();
     stdio = setupWorkloadStdio(spec.process->terminal, o.consoleSocket);
@@ -184,8 +187,8 @@ void runMonitor(const MonitorOptions& o) {
         withContext("container network", [&] { return prepareNetwork(*network, record, spec); });
     log::debug("phase network set-up (host side, before the VM): " +
                std::to_string(log::monotonicSeconds() - t0).substr(0, 5) + " s");
-    session = startContainerVm(
-        {record, spec, config, store.root(), stdio->currentSize(), std::move(vmNetwork), o.connectHypervisor});
+    session = startContainerVm({record, spec, config, store.root(), stdio->currentSize(), std::move(vmNetwork),
+                                std::move(hypervisor), o.connectHypervisor});
     listener = control::listen(VmPaths{record.vmDir}.controlSocket());
     {
       StateLock lock = store.lock(o.id);

@@ -46,13 +46,11 @@ void VmSession::destroy() noexcept {
   }
 }
 
-VmSession startContainerVm(const VmStartRequest& r) {
+VmSession startContainerVm(VmStartRequest r) {
   double t0 = log::monotonicSeconds();
   VmPaths paths{r.record.vmDir};
   requireGuestAsset(r.config.kernel, "kernel");
   requireGuestAsset(r.config.initrd, "initrd");
-  // First, so that a libvirt that does not answer fails the container before anything exists.
-  std::unique_ptr<Hypervisor> hypervisor = r.connectHypervisor(r.config.libvirtUri);
   makeDirs(paths.dir, 0700);
 
   // The boot probe catches hosts whose KVM runs a test instruction but hangs real guests; it
@@ -85,8 +83,8 @@ VmSession startContainerVm(const VmStartRequest& r) {
   VmSession session{vm.name, r.config.libvirtUri, r.connectHypervisor, std::nullopt};
   // Before the domain may exist: whoever cleans up then knows to destroy it.
   writeFileAtomic(paths.domainMarker(), vm.name + "\n", 0600);
-  withContext("start VM", [&] { hypervisor->startTransient(buildDomainXml(vm)); });
-  hypervisor.reset();
+  withContext("start VM", [&] { r.hypervisor->startTransient(buildDomainXml(vm)); });
+  r.hypervisor.reset();
   placeVmInContainerCgroup(r.spec, r.record);  // host_cgroup.hpp: docker stats/OOM see monitor+QEMU+virtiofsd
   double t2 = log::monotonicSeconds();
   // While the guest boots: the taps QEMU now holds go to the container's network namespace.

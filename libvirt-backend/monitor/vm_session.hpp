@@ -50,12 +50,15 @@ struct VmStartRequest {
   std::string stateRoot;  // --root, recorded in the domain metadata
   std::optional<WindowSize> terminalSize;  // overrides process.consoleSize
   VmNetwork network;
-  // Opens the connections to config.libvirtUri: to start the domain, later to destroy it.
+  // The connection the domain is started on: opened by the caller before it entered the
+  // container's network namespace (a libvirt URI over TCP must resolve on the host).
+  std::unique_ptr<Hypervisor> hypervisor;
+  // Opens the later connections to config.libvirtUri (to destroy the VM).
   HypervisorFactory connectHypervisor;
 };
 
 // Throws Error naming the failed step. Partial state (share mounts, domain) is cleaned by the
 // caller's teardown, which `delete` shares.
-VmSession startContainerVm(const VmStartRequest& request);
+VmSession startContainerVm(VmStartRequest request);
 
 }  // namespace runvirt::backend

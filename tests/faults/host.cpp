@@ -18,8 +18,8 @@ namespace {
 
 constexpr const char* kDaemonJson = "/etc/docker/daemon.json";
 constexpr const char* kVmDir = "/run/runvirt-vms";
-// Docker's --root for runtimes it calls: /run/docker/runtime-<name>/<namespace>.
-constexpr const char* kDockerRuntimeRoot = "/run/docker/runtime-runvirt/moby";
+// Docker 20.10 gives every runtime runc's --root; runvirt's records are those with a domain.
+constexpr const char* kDockerRuntimeRoot = "/run/docker/runtime-runc/moby";
 
 std::string readFile(const std::string& path) {
   std::ifstream in(path);
@@ -131,7 +131,10 @@ Traces runvirtTraces() {
   for (const auto& name : entries(kVmDir)) {
     if (name.rfind("runvirt-", 0) == 0) t["VM directory"].insert(name);
   }
-  for (const auto& name : entries(kDockerRuntimeRoot)) t["runvirt state directory"].insert(name);
+  for (const auto& name : entries(kDockerRuntimeRoot)) {
+    std::string record = readFile(std::string(kDockerRuntimeRoot) + "/" + name + "/state.json");
+    if (record.find("\"domainName\"") != std::string::npos) t["runvirt state directory"].insert(name);
+  }
   for (const auto& name : entries("/sys/fs/cgroup/memory/docker")) {
     if (name.size() == 64) t["docker cgroup"].insert(name);
   }

@@ -14,10 +14,10 @@ namespace {
 
 class VmDeath : public FaultTest {
  protected:
-  // The container's libvirt domain, from runvirt's record under Docker's runvirt --root.
+  // The container's libvirt domain, from runvirt's record under the --root Docker gives it.
   std::string domainOf(const std::string& container) {
     std::string id = inspect(container, "{{.Id}}");
-    std::ifstream in("/run/docker/runtime-runvirt/moby/" + id + "/state.json");
+    std::ifstream in("/run/docker/runtime-runc/moby/" + id + "/state.json");
     std::stringstream text;
     text << in.rdbuf();
     auto record = nlohmann::json::parse(text.str(), nullptr, false);
