@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/files.hpp"
+#include "runvirt/file_io.hpp"
 #include "vm/hypervisor.hpp"
 #include "common/subprocess.hpp"
 #include "runvirt/error.hpp"

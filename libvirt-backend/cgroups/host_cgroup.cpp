@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/files.hpp"
+#include "runvirt/file_io.hpp"
 #include "storage/host_mounts.hpp"
 #include "vm/vm_config.hpp"
 #include "runvirt/error.hpp"

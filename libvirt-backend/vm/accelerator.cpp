@@ -11,11 +11,11 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "common/files.hpp"
+#include "runvirt/file_io.hpp"
 #include "common/subprocess.hpp"
 #include "runvirt/error.hpp"
 #include "common/log.hpp"
@@ -26,7 +26,13 @@ namespace runvirt::backend {
 namespace {
 
 bool cpuHasVirtualization() {
-  std::ifstream in("/proc/cpuinfo");
+  std::string cpuinfo;
+  try {
+    cpuinfo = readFile("/proc/cpuinfo");
+  } catch (const Error&) {
+    return false;
+  }
+  std::istringstream in(cpuinfo);
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind("flags", 0) != 0) continue;

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "runvirt/error.hpp"
+#include "runvirt/file_io.hpp"
 #include "runvirt/unique_fd.hpp"
 
 namespace runvirt::backend {
@@ -105,11 +106,8 @@ std::string compileSeccomp(const oci::Seccomp& profile) {
   if (int rc = seccomp_export_bpf(ctx.get(), memfd.get()); rc < 0) {
     throw Error("seccomp: export failed (errno " + std::to_string(-rc) + ")");
   }
-  std::string bpf;
-  char buf[4096];
   if (lseek(memfd.get(), 0, SEEK_SET) < 0) throwErrno("seek seccomp program");
-  for (ssize_t n; (n = read(memfd.get(), buf, sizeof buf)) > 0;) bpf.append(buf, static_cast<std::size_t>(n));
-  return bpf;
+  return readAll(memfd.get(), "seccomp program");
 }
 
 }  // namespace runvirt::backend
