@@ -1,6 +1,8 @@
 #include "common/files.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +43,12 @@ void makeDirs(const std::string& path, mode_t mode) {
 bool pathExists(const std::string& path) {
   struct stat st{};
   return lstat(path.c_str(), &st) == 0;
+}
+
+std::string executablePath() {
+  char buf[PATH_MAX];
+  if (!realpath("/proc/self/exe", buf)) throwErrno("resolve /proc/self/exe");
+  return buf;
 }
 
 }  // namespace runvirt::backend

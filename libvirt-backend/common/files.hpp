@@ -13,5 +13,8 @@ void writeFileAtomic(const std::string& path, const std::string& content, mode_t
 // mkdir -p with `mode` for the directories it creates.
 void makeDirs(const std::string& path, mode_t mode = 0755);
 bool pathExists(const std::string& path);
+// This program's binary, resolved (/proc/self/exe): what `install-docker` registers, `check` and
+// `env` report.
+std::string executablePath();
 
 }  // namespace runvirt::backend

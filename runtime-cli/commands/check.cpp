@@ -4,6 +4,7 @@
 #include "commands/commands.hpp"
 #include "options/parse.hpp"
 #include "admin/host_check.hpp"
+#include "common/files.hpp"
 #include "runvirt/error.hpp"
 #include "common/log.hpp"
 
@@ -17,7 +18,7 @@ int checkCommand(const GlobalOptions& global, const Args& args) {
   } catch (const Error& e) {
     host.configError = e.message();
   }
-  host.selfPath = executablePath();
+  host.selfPath = backend::executablePath();
   host.daemonJson = o.daemonJson;
   host.bootProbeSeconds = o.probeTimeout;
   double start = log::monotonicSeconds();

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
+
 #include "runvirt/file_io.hpp"
 #include "unit/test_util.hpp"
 
@@ -30,6 +32,13 @@ TEST(Files, MakeDirsCreatesEveryLevel) {
   struct stat st{};
   ASSERT_EQ(stat((dir / "a/b").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+TEST(Files, ExecutablePathIsThisBinaryResolved) {
+  std::string path = executablePath();
+  EXPECT_EQ(path, std::filesystem::canonical("/proc/self/exe").string());
+  EXPECT_EQ(path.front(), '/');
+  EXPECT_EQ(path.substr(path.rfind('/') + 1), "unit-tests");
 }
 
 }  // namespace
