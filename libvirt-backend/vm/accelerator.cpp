@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/durations.hpp"
 #include "common/files.hpp"
 #include "runvirt/file_io.hpp"
 #include "common/subprocess.hpp"
@@ -58,12 +59,6 @@ std::string devKvmState(bool& usable) {
   }
   usable = true;
   return "opens (API " + std::to_string(api) + ")";
-}
-
-std::string seconds(double s) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "%.1f s", s);
-  return buf;
 }
 
 // The last non-empty line of QEMU's output, printable characters only, for an error message.
@@ -137,8 +132,8 @@ bool probeKvm(double timeoutSeconds, std::string& detail) {
   int status = 0;
   waitpid(child, &status, 0);
   if (!exited) {
-    detail = "a test guest did not halt within " + std::to_string(timeoutSeconds).substr(0, 3) +
-             " s (KVM present but not usable by ordinary guests)";
+    detail = "a test guest did not halt within " + formatSeconds(timeoutSeconds, 1) +
+             " (KVM present but not usable by ordinary guests)";
     return false;
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -189,7 +184,7 @@ bool probeGuestBoot(const BootProbeTarget& target, const std::string& accel, std
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
   if (banner) {
-    detail = "the guest kernel booted on " + accel + " (banner after " + seconds(took) + ")";
+    detail = "the guest kernel booted on " + accel + " (banner after " + formatSeconds(took, 1) + ")";
     return true;
   }
   if (exited) {
@@ -198,8 +193,8 @@ bool probeGuestBoot(const BootProbeTarget& target, const std::string& accel, std
     if (!why.empty()) detail += ": " + why;
     return false;
   }
-  detail = "the guest kernel printed nothing within " + seconds(target.timeoutSeconds) + " under QEMU with " + accel +
-           " (guests hang on this /dev/kvm)";
+  detail = "the guest kernel printed nothing within " + formatSeconds(target.timeoutSeconds, 1) + " under QEMU with " +
+           accel + " (guests hang on this /dev/kvm)";
   return false;
 }
 
