@@ -157,7 +157,7 @@ LAYERS := oci:runvirt guest/protocol:runvirt guest/agent:runvirt \
   libvirt-backend/monitor:runvirt,common,vm,storage,network,state,cgroups,teardown,control \
   libvirt-backend/lifecycle:runvirt,common,vm,storage,network,state,cgroups,teardown,control,monitor \
   libvirt-backend/admin:runvirt,common,vm \
-  runtime-cli:runvirt,commands,options,common,lifecycle,admin,monitor
+  runtime-cli:runvirt,commands,options,common,vm,lifecycle,admin,monitor
 layering:
 	LIBVIRT_FILES=libvirt-backend/vm/libvirt_hypervisor.cpp SECCOMP_FILES=libvirt-backend/vm/seccomp_compile.cpp \
 	BOOST_FILES=runtime-cli/options/parse.cpp bash scripts/check-layering.sh $(LAYERS)

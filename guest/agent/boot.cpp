@@ -21,6 +21,7 @@
 #include "file_util.hpp"
 #include "log.hpp"
 #include "runvirt/error.hpp"
+#include "runvirt/file_io.hpp"
 #include "syscalls.hpp"
 
 namespace runvirt::agent {

@@ -15,6 +15,7 @@
 #include "file_util.hpp"
 #include "log.hpp"
 #include "runvirt/error.hpp"
+#include "runvirt/file_io.hpp"
 #include "syscalls.hpp"
 
 namespace runvirt::agent {

@@ -10,29 +10,6 @@
 
 namespace runvirt::agent {
 
-std::optional<std::string> readFileIfExists(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ENOENT) return std::nullopt;
-    throwErrno("open " + quote(path));
-  }
-  std::string text;
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throwErrno("read " + quote(path));
-    if (n == 0) return text;
-    text.append(buffer, std::size_t(n));
-  }
-}
-
-std::string readFile(const std::string& path) {
-  auto text = readFileIfExists(path);
-  if (!text) throw Error("open " + quote(path) + ": No such file or directory", ErrorKind::NotFound, ENOENT);
-  return *text;
-}
-
 void writeFile(const std::string& path, const std::string& text) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_TRUNC));
   if (!fd) throwErrno("open " + quote(path));

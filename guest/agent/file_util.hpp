@@ -1,14 +1,11 @@
-// Small whole-file helpers (procfs, sysfs, /etc files). Errors name the path.
+// Small file helpers (procfs, sysfs, /etc files). Errors name the path. Reading a whole file:
+// runvirt/file_io.hpp, shared with the host.
 #pragma once
 
-#include <optional>
 #include <string>
 
 namespace runvirt::agent {
 
-std::string readFile(const std::string& path);
-// std::nullopt when the file does not exist.
-std::optional<std::string> readFileIfExists(const std::string& path);
 // Writes `text` with one write(2), as procfs and sysfs files expect.
 void writeFile(const std::string& path, const std::string& text);
 // "/proc/self/fd/N": a path naming what fd refers to, for calls that take no fd.

@@ -18,6 +18,7 @@
 #include "log.hpp"
 #include "route_netlink.hpp"
 #include "runvirt/error.hpp"
+#include "runvirt/file_io.hpp"
 
 namespace runvirt::agent {
 

@@ -17,6 +17,7 @@
 #include "log.hpp"
 #include "passwd.hpp"
 #include "runvirt/error.hpp"
+#include "runvirt/file_io.hpp"
 #include "runvirt/unique_fd.hpp"
 #include "sync_channel.hpp"
 #include "syscalls.hpp"

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "common/files.hpp"
+#include "runvirt/file_io.hpp"
 #include "runvirt/error.hpp"
 
 namespace runvirt::backend {

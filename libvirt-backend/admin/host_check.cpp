@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "common/files.hpp"
+#include "common/strings.hpp"
+#include "runvirt/file_io.hpp"
 #include "vm/hypervisor.hpp"
 #include "common/subprocess.hpp"
 #include "runvirt/error.hpp"
@@ -32,16 +34,6 @@ CheckResult fail(std::string name, std::string detail) {
 std::string join(const std::vector<std::string>& items, const std::string& separator) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : separator) + item;
-  return out;
-}
-
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream in(text);
-  while (std::getline(in, item, separator)) {
-    if (!item.empty()) out.push_back(item);
-  }
   return out;
 }
 
@@ -95,7 +87,7 @@ std::vector<CgroupMount> gatherCgroups() {
   for (auto& m : mounts) {
     if (!m.unified) continue;
     try {
-      m.controllers = split(firstLine(readFile(m.mountPoint + "/cgroup.controllers")), ' ');
+      m.controllers = split(firstLine(readFile(m.mountPoint + "/cgroup.controllers")), ' ', EmptyFields::Drop);
     } catch (const Error&) {
       // An empty cgroup2 hierarchy (hybrid hosts): no controllers.
     }
@@ -306,7 +298,7 @@ std::vector<CgroupMount> parseCgroupMounts(const std::string& procMounts) {
     m.mountPoint = mountPoint;
     m.unified = type == "cgroup2";
     if (!m.unified) {
-      for (const auto& option : split(options, ',')) {
+      for (const auto& option : split(options, ',', EmptyFields::Drop)) {
         static const std::vector<std::string> generic = {"rw",    "ro",     "relatime",       "noatime",    "nosuid",
                                                          "nodev", "noexec", "clone_children", "nsdelegate", "xattr"};
         if (std::find(generic.begin(), generic.end(), option) == generic.end() &&

@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "common/files.hpp"
+#include "common/strings.hpp"
+#include "runvirt/file_io.hpp"
 #include "storage/host_mounts.hpp"
 #include "vm/vm_config.hpp"
 #include "runvirt/error.hpp"
@@ -28,15 +30,6 @@ constexpr const char* kLibvirtQemuRunDir = "/run/libvirt/qemu";
 constexpr const char* kRecordFile = "cgroups";
 constexpr double kRemoveWaitSeconds = 5;
 
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> parts;
-  std::string part;
-  std::istringstream in(text);
-  while (std::getline(in, part, separator)) parts.push_back(part);
-  if (!text.empty() && text.back() == separator) parts.emplace_back();
-  return parts;
-}
-
 bool startsWith(const std::string& text, const std::string& prefix) {
   return text.compare(0, prefix.size(), prefix) == 0;
 }
@@ -48,8 +41,8 @@ bool endsWith(const std::string& text, const std::string& suffix) {
 // "/a//b/./c" -> "/a/b/c"; ".." is refused: the path must stay below the hierarchy root.
 std::string cleanCgroupPath(const std::string& path, const std::string& original) {
   std::string clean;
-  for (const auto& part : split(path, '/')) {
-    if (part.empty() || part == ".") continue;
+  for (const auto& part : split(path, '/', EmptyFields::Drop)) {
+    if (part == ".") continue;
     if (part == "..") {
       throw Error("invalid cgroupsPath " + quote(original) + ": `..` is not allowed", ErrorKind::InvalidArgument);
     }
@@ -71,7 +64,7 @@ std::string expandSlice(const std::string& slice, const std::string& original) {
     throw invalid();
   }
   std::string path, prefix;
-  for (const auto& part : split(base, '-')) {
+  for (const auto& part : split(base, '-', EmptyFields::Keep)) {
     prefix += (prefix.empty() ? "" : "-") + part;
     path += "/" + prefix + ".slice";
   }
@@ -79,7 +72,7 @@ std::string expandSlice(const std::string& slice, const std::string& original) {
 }
 
 std::string systemdPath(const std::string& cgroupsPath) {
-  auto parts = split(cgroupsPath, ':');
+  auto parts = split(cgroupsPath, ':', EmptyFields::Keep);  // exactly three: the caller counted two ':'
   const std::string& name = parts[2];
   if (name.empty() || name.find('/') != std::string::npos || parts[1].find('/') != std::string::npos) {
     throw Error("invalid cgroupsPath " + quote(cgroupsPath) + ": expected \"slice:prefix:name\"",
@@ -203,8 +196,7 @@ void enableControllers(const std::string& parent) {
 // mkdir -p below the mount point, preparing each level as runc does.
 void createDirectory(const CgroupDirectory& dir) {
   std::string current = dir.mountPoint;
-  for (const auto& part : split(dir.path.substr(dir.mountPoint.size()), '/')) {
-    if (part.empty()) continue;
+  for (const auto& part : split(dir.path.substr(dir.mountPoint.size()), '/', EmptyFields::Drop)) {
     if (dir.unified) enableControllers(current);
     current += "/" + part;
     if (mkdir(current.c_str(), 0755) != 0 && errno != EEXIST) throwErrno("mkdir " + quote(current));
@@ -222,11 +214,7 @@ std::string recordPath(const std::string& vmDir) { return vmDir + "/" + kRecordF
 
 std::vector<std::string> recordedDirectories(const std::string& vmDir) {
   if (!pathExists(recordPath(vmDir))) return {};
-  std::vector<std::string> dirs;
-  for (auto& line : split(readFile(recordPath(vmDir)), '\n')) {
-    if (!line.empty()) dirs.push_back(line);
-  }
-  return dirs;
+  return split(readFile(recordPath(vmDir)), '\n', EmptyFields::Drop);
 }
 
 }  // namespace
@@ -253,8 +241,8 @@ std::vector<CgroupHierarchy> parseCgroupHierarchies(const std::string& mountinfo
     hierarchy.root = root;
     hierarchy.unified = fsType == "cgroup2";
     if (!hierarchy.unified) {
-      for (auto& option : split(superOptions, ',')) {
-        if (option != "rw" && option != "ro" && !option.empty()) hierarchy.controllers.push_back(option);
+      for (auto& option : split(superOptions, ',', EmptyFields::Drop)) {
+        if (option != "rw" && option != "ro") hierarchy.controllers.push_back(option);
       }
     }
     hierarchies.push_back(std::move(hierarchy));
@@ -271,7 +259,7 @@ std::vector<ProcessCgroup> parseProcessCgroups(const std::string& text) {
     if (second == std::string::npos) continue;
     ProcessCgroup cgroup;
     std::string controllers = line.substr(first + 1, second - first - 1);
-    if (!controllers.empty()) cgroup.controllers = split(controllers, ',');
+    cgroup.controllers = split(controllers, ',', EmptyFields::Keep);
     cgroup.path = line.substr(second + 1);
     lines.push_back(std::move(cgroup));
   }
@@ -329,7 +317,7 @@ std::vector<pid_t> findVmProcesses(const std::vector<ProcessEntry>& processes, c
   auto servesShare = [&](const ProcessEntry& p) {
     if (p.argv.empty() || !endsWith(p.argv[0], "virtiofsd")) return false;
     for (const auto& arg : p.argv) {
-      for (const auto& option : split(arg, ',')) {
+      for (const auto& option : split(arg, ',', EmptyFields::Drop)) {
         if (option == "source=" + shareDir) return true;
       }
     }

@@ -1,6 +1,8 @@
 #include "common/files.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,23 +10,6 @@
 #include "runvirt/unique_fd.hpp"
 
 namespace runvirt::backend {
-
-std::string readFile(const std::string& path) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throwErrno("open " + path);
-  std::string content;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throwErrno("read " + path);
-    }
-    if (n == 0) break;
-    content.append(buf, static_cast<std::size_t>(n));
-  }
-  return content;
-}
 
 void writeFileAtomic(const std::string& path, const std::string& content, mode_t mode) {
   std::string tmp = path + ".tmp";
@@ -58,6 +43,12 @@ void makeDirs(const std::string& path, mode_t mode) {
 bool pathExists(const std::string& path) {
   struct stat st{};
   return lstat(path.c_str(), &st) == 0;
+}
+
+std::string executablePath() {
+  char buf[PATH_MAX];
+  if (!realpath("/proc/self/exe", buf)) throwErrno("resolve /proc/self/exe");
+  return buf;
 }
 
 }  // namespace runvirt::backend

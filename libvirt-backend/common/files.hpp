@@ -1,4 +1,5 @@
-// Small file helpers that throw runvirt::Error with the path in the message.
+// Small file helpers that throw runvirt::Error with the path in the message (reading a whole file:
+// runvirt/file_io.hpp, shared with the guest agent).
 #pragma once
 
 #include <sys/types.h>
@@ -7,11 +8,13 @@
 
 namespace runvirt::backend {
 
-std::string readFile(const std::string& path);
 // Writes `path.tmp` then renames it over `path`: readers see the old or the new file, whole.
 void writeFileAtomic(const std::string& path, const std::string& content, mode_t mode = 0644);
 // mkdir -p with `mode` for the directories it creates.
 void makeDirs(const std::string& path, mode_t mode = 0755);
 bool pathExists(const std::string& path);
+// This program's binary, resolved (/proc/self/exe): what `install-docker` registers, `check` and
+// `env` report.
+std::string executablePath();
 
 }  // namespace runvirt::backend

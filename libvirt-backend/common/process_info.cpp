@@ -3,7 +3,7 @@
 #include <sstream>
 #include <string>
 
-#include "common/files.hpp"
+#include "runvirt/file_io.hpp"
 #include "runvirt/error.hpp"
 
 namespace runvirt::backend {

@@ -1,12 +1,12 @@
 #include "common/runtime_config.hpp"
 
 #include <cstdlib>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <toml++/toml.h>
 
 #include "runvirt/error.hpp"
+#include "runvirt/file_io.hpp"
 #include "common/log.hpp"
 
 namespace runvirt::backend {
@@ -234,14 +234,14 @@ RuntimeConfig loadRuntimeConfig(const std::string& flagPath) {
   }
   bool explicitPath = !path.empty();
   if (!explicitPath) path = kDefaultConfigPath;
-  std::ifstream in(path);
-  if (!in) {
-    if (explicitPath) throwErrno("open config " + path);
-    return RuntimeConfig{};
+  std::string text;
+  try {
+    text = readFile(path);
+  } catch (const Error& e) {
+    if (!explicitPath) return RuntimeConfig{};  // no (readable) config.toml where it usually is: the defaults
+    throwErrno("open config " + path, e.errnum());
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  return parseRuntimeConfig(text.str(), path);
+  return parseRuntimeConfig(text, path);
 }
 
 }  // namespace runvirt::backend

@@ -80,28 +80,78 @@ pid_t spawn(const SpawnOptions& o) {
   return pid;
 }
 
+namespace {
+
+struct PipeRead {
+  int fd;
+  ReadOutcome outcome;
+};
+
+// The one poll loop over a child's output pipes: reads what arrives until every pipe reached end
+// of file, until `deadline` (log::monotonicSeconds()) passed, or until `received(pipe)`, called
+// after each read, returns true.
+void readPipes(std::vector<PipeRead>& pipes, std::optional<double> deadline,
+               const std::function<bool(PipeRead&)>& received) {
+  std::vector<pollfd> polled(pipes.size());
+  char buf[8192];
+  for (;;) {
+    bool anyOpen = false;
+    for (std::size_t i = 0; i < pipes.size(); ++i) {
+      polled[i] = {pipes[i].outcome.endOfFile ? -1 : pipes[i].fd, POLLIN, 0};  // poll skips fd -1
+      anyOpen = anyOpen || !pipes[i].outcome.endOfFile;
+    }
+    if (!anyOpen) return;
+    int waitMs = -1;
+    if (deadline) {
+      double left = *deadline - log::monotonicSeconds();
+      if (left <= 0) return;
+      waitMs = static_cast<int>(left * 1000) + 1;  // rounded up: no busy loop in the last millisecond
+    }
+    int rc = poll(polled.data(), polled.size(), waitMs);
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0) throwErrno("poll a child's output");
+    if (rc == 0) return;
+    for (std::size_t i = 0; i < pipes.size(); ++i) {
+      if (!polled[i].revents) continue;
+      ssize_t n = read(pipes[i].fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        pipes[i].outcome.endOfFile = true;
+        continue;
+      }
+      pipes[i].outcome.output.append(buf, static_cast<std::size_t>(n));
+      if (received(pipes[i])) return;
+    }
+  }
+}
+
+}  // namespace
+
 ReadOutcome readUntil(int fd, double timeoutSeconds, const std::function<bool(const std::string&)>& enough) {
   constexpr std::size_t kKeepAtMost = 65536, kKeepTail = 4096;
-  ReadOutcome r;
-  double deadline = log::monotonicSeconds() + timeoutSeconds;
-  for (;;) {
-    double left = deadline - log::monotonicSeconds();
-    if (left <= 0) return r;
-    pollfd p{fd, POLLIN, 0};
-    int rc = poll(&p, 1, static_cast<int>(left * 1000) + 1);
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc <= 0) return r;
-    char buf[4096];
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      r.endOfFile = true;
-      return r;
-    }
-    r.output.append(buf, static_cast<std::size_t>(n));
-    if (enough(r.output)) return r;
-    if (r.output.size() > kKeepAtMost) r.output.erase(0, r.output.size() - kKeepTail);
-  }
+  std::vector<PipeRead> pipes{{fd, {}}};
+  readPipes(pipes, log::monotonicSeconds() + timeoutSeconds, [&](PipeRead& pipe) {
+    std::string& output = pipe.outcome.output;
+    if (enough(output)) return true;
+    if (output.size() > kKeepAtMost) output.erase(0, output.size() - kKeepTail);
+    return false;
+  });
+  return std::move(pipes[0].outcome);
+}
+
+std::vector<ReadOutcome> readToEnd(const std::vector<int>& fds, std::optional<double> timeoutSeconds,
+                                   std::size_t keepAtMost) {
+  std::vector<PipeRead> pipes;
+  for (int fd : fds) pipes.push_back({fd, {}});
+  std::optional<double> deadline;
+  if (timeoutSeconds) deadline = log::monotonicSeconds() + *timeoutSeconds;
+  readPipes(pipes, deadline, [&](PipeRead& pipe) {
+    if (pipe.outcome.output.size() > keepAtMost) pipe.outcome.output.resize(keepAtMost);
+    return false;
+  });
+  std::vector<ReadOutcome> outcomes;
+  for (auto& pipe : pipes) outcomes.push_back(std::move(pipe.outcome));
+  return outcomes;
 }
 
 std::optional<int> waitWithTimeout(pid_t pid, double timeoutSeconds) {

@@ -26,7 +26,7 @@ pid_t spawn(const SpawnOptions& options);
 // Waits up to `timeoutSeconds` (< 0: forever). Returns the wait status, or nullopt on timeout.
 std::optional<int> waitWithTimeout(pid_t pid, double timeoutSeconds);
 
-// What readUntil() read, and whether it stopped at end of file.
+// What readUntil() or readToEnd() read from one pipe, and whether that pipe reached end of file.
 struct ReadOutcome {
   std::string output;
   bool endOfFile = false;
@@ -35,6 +35,12 @@ struct ReadOutcome {
 // Reads `fd` (a child's output pipe) until end of file, until `timeoutSeconds` passed, or until
 // `enough(output)` holds. Past 64 KiB only the last 4 KiB are kept (a chatty child).
 ReadOutcome readUntil(int fd, double timeoutSeconds, const std::function<bool(const std::string&)>& enough);
+
+// Reads a child's output pipes (stdout and stderr apart) all at once, since a child blocks on a full
+// pipe nobody reads, until each reached end of file or `timeoutSeconds` passed (nullopt: no limit).
+// Each keeps its first `keepAtMost` bytes and drops the rest. One outcome per fd, in their order.
+std::vector<ReadOutcome> readToEnd(const std::vector<int>& fds, std::optional<double> timeoutSeconds,
+                                   std::size_t keepAtMost);
 
 // "exit status 3" / "signal: killed" (Go's wording, as runc prints hook failures).
 std::string describeWaitStatus(int status);

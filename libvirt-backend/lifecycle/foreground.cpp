@@ -11,13 +11,6 @@
 
 namespace runvirt::backend {
 
-sigset_t foregroundSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM, SIGCONT}) sigaddset(&set, s);
-  return set;
-}
-
 int waitForwardingSignals(pid_t monitor, const sigset_t& set) {
   UniqueFd signals(signalfd(-1, &set, SFD_CLOEXEC));
   UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, monitor, 0)));

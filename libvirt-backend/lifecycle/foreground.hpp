@@ -7,11 +7,8 @@
 
 namespace runvirt::backend {
 
-// HUP INT QUIT TERM USR1 USR2 WINCH ALRM CONT: block them before the monitor exists.
-sigset_t foregroundSignals();
-
-// Waits for `monitor` (a child), forwarding `signals` to it. Returns its exit status, 128+N
-// when it died of signal N.
+// Waits for `monitor` (a child), forwarding `signals` (foregroundSignals() of common/signal_sets.hpp,
+// blocked before the monitor exists) to it. Returns its exit status, 128+N when it died of signal N.
 int waitForwardingSignals(pid_t monitor, const sigset_t& signals);
 
 }  // namespace runvirt::backend

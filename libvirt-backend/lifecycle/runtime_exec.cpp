@@ -7,6 +7,7 @@
 #include "control/channel.hpp"
 #include "monitor/exec_monitor.hpp"
 #include "common/files.hpp"
+#include "common/signal_sets.hpp"
 #include "lifecycle/foreground.hpp"
 #include "lifecycle/runtime.hpp"
 #include "vm/seccomp_compile.hpp"

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/signal_sets.hpp"
 #include "lifecycle/foreground.hpp"
 #include "lifecycle/runtime.hpp"
 #include "runvirt/error.hpp"

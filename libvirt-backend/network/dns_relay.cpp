@@ -18,7 +18,7 @@
 
 #include "runvirt/agent/dns_frames.hpp"
 #include "runvirt/agent/protocol.hpp"
-#include "common/files.hpp"
+#include "runvirt/file_io.hpp"
 #include "runvirt/error.hpp"
 #include "common/log.hpp"
 #include "runvirt/unique_fd.hpp"

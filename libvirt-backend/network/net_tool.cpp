@@ -1,13 +1,11 @@
 #include "network/net_tool.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include "common/subprocess.hpp"
 #include "runvirt/error.hpp"
-#include "common/log.hpp"
 #include "runvirt/unique_fd.hpp"
 
 namespace runvirt::backend {
@@ -31,32 +29,6 @@ std::string commandLine(const std::string& tool, const std::vector<std::string>&
   return quote(line);
 }
 
-// Reads stdout and stderr until both reach end of file or the deadline passes.
-bool readBoth(int out, int err, std::string& stdoutText, std::string& stderrText, double deadline) {
-  bool outOpen = true, errOpen = true;
-  char buf[8192];
-  while (outOpen || errOpen) {
-    int ms = static_cast<int>((deadline - log::monotonicSeconds()) * 1000);
-    if (ms <= 0) return false;
-    pollfd fds[2] = {{outOpen ? out : -1, POLLIN, 0}, {errOpen ? err : -1, POLLIN, 0}};
-    int rc = poll(fds, 2, ms);
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc < 0) throwErrno("poll");
-    for (int i = 0; i < 2; ++i) {
-      if (!fds[i].revents) continue;
-      ssize_t n = read(fds[i].fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      std::string& text = i == 0 ? stdoutText : stderrText;
-      if (n <= 0) {
-        (i == 0 ? outOpen : errOpen) = false;
-      } else if (text.size() < kMaxOutput) {
-        text.append(buf, static_cast<std::size_t>(n));
-      }
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string runNetTool(const std::string& tool, const std::vector<std::string>& args,
@@ -78,8 +50,10 @@ std::string runNetTool(const std::string& tool, const std::vector<std::string>& 
   pid_t pid = spawn(options);
   outWrite.reset();
   errWrite.reset();
-  std::string out, err;
-  bool finished = readBoth(outRead.get(), errRead.get(), out, err, log::monotonicSeconds() + kToolTimeout);
+  std::vector<ReadOutcome> read = readToEnd({outRead.get(), errRead.get()}, kToolTimeout, kMaxOutput);
+  std::string& out = read[0].output;
+  std::string& err = read[1].output;
+  bool finished = read[0].endOfFile && read[1].endOfFile;
   std::optional<int> status = finished ? waitWithTimeout(pid, kToolTimeout) : std::nullopt;
   if (!status) {
     kill(pid, SIGKILL);

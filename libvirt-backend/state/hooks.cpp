@@ -1,13 +1,13 @@
 #include "state/hooks.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <chrono>
+#include <algorithm>
 #include <optional>
 
+#include "common/log.hpp"
 #include "common/subprocess.hpp"
 #include "runvirt/error.hpp"
 #include "runvirt/oci/spec_json.hpp"
@@ -18,8 +18,6 @@ namespace runvirt::backend {
 namespace {
 
 constexpr std::size_t kMaxHookOutput = 64 << 10;
-
-using Clock = std::chrono::steady_clock;
 
 // Writes the state to the hook's stdin. A hook that exits without reading it must not kill
 // runvirt with SIGPIPE (runc's hooks get EPIPE there too): block the signal for this write and
@@ -35,29 +33,6 @@ void writeState(int fd, const std::string& stateJson) {
     sigtimedwait(&sigpipe, nullptr, &noWait);
   }
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
-}
-
-// Reads the hook's output until it closes it. False when `deadline` passed first: a hook that
-// hangs keeps its stdout open, so waiting for end of file alone would never time out.
-bool readOutput(int fd, std::optional<Clock::time_point> deadline, std::string& output) {
-  char buf[4096];
-  for (;;) {
-    int waitMs = -1;
-    if (deadline) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now()).count();
-      if (left <= 0) return false;
-      waitMs = static_cast<int>(left);
-    }
-    pollfd p{fd, POLLIN, 0};
-    int rc = poll(&p, 1, waitMs);
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc < 0) throwErrno("poll hook output");
-    if (rc == 0) return false;
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return true;
-    if (output.size() < kMaxHookOutput) output.append(buf, static_cast<std::size_t>(n));
-  }
 }
 
 void runHook(const oci::Hook& hook, const std::string& stateJson) {
@@ -76,13 +51,16 @@ void runHook(const oci::Hook& hook, const std::string& stateJson) {
   // waits until the hook reads it or exits.
   writeState(inWrite.get(), stateJson);
   inWrite.reset();
-  std::optional<Clock::time_point> deadline;
-  if (hook.timeout) deadline = Clock::now() + std::chrono::seconds(*hook.timeout);
-  std::string output;
+  // A hook that hangs keeps its stdout open: waiting for end of file alone would never time out.
+  double start = log::monotonicSeconds();
+  std::optional<double> timeout;
+  if (hook.timeout) timeout = *hook.timeout;
+  ReadOutcome read = readToEnd({outRead.get()}, timeout, kMaxHookOutput)[0];
+  const std::string& output = read.output;
   std::optional<int> status;
-  if (readOutput(outRead.get(), deadline, output)) {
-    double left = deadline ? std::chrono::duration<double>(*deadline - Clock::now()).count() : -1.0;
-    status = waitWithTimeout(pid, deadline ? std::max(left, 0.0) : -1.0);
+  if (read.endOfFile) {
+    double left = timeout ? *timeout - (log::monotonicSeconds() - start) : -1.0;
+    status = waitWithTimeout(pid, timeout ? std::max(left, 0.0) : -1.0);
   }
   if (!status) {
     kill(pid, SIGKILL);

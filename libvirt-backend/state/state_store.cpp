@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "common/files.hpp"
+#include "runvirt/file_io.hpp"
 #include "storage/host_mounts.hpp"
 #include "common/process_info.hpp"
 #include "network/tap.hpp"

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "common/files.hpp"
+#include "runvirt/file_io.hpp"
 #include "runvirt/error.hpp"
 
 namespace runvirt::backend {

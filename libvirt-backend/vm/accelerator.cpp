@@ -11,11 +11,12 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/durations.hpp"
 #include "common/files.hpp"
+#include "runvirt/file_io.hpp"
 #include "common/subprocess.hpp"
 #include "runvirt/error.hpp"
 #include "common/log.hpp"
@@ -26,7 +27,13 @@ namespace runvirt::backend {
 namespace {
 
 bool cpuHasVirtualization() {
-  std::ifstream in("/proc/cpuinfo");
+  std::string cpuinfo;
+  try {
+    cpuinfo = readFile("/proc/cpuinfo");
+  } catch (const Error&) {
+    return false;
+  }
+  std::istringstream in(cpuinfo);
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind("flags", 0) != 0) continue;
@@ -52,12 +59,6 @@ std::string devKvmState(bool& usable) {
   }
   usable = true;
   return "opens (API " + std::to_string(api) + ")";
-}
-
-std::string seconds(double s) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "%.1f s", s);
-  return buf;
 }
 
 // The last non-empty line of QEMU's output, printable characters only, for an error message.
@@ -131,8 +132,8 @@ bool probeKvm(double timeoutSeconds, std::string& detail) {
   int status = 0;
   waitpid(child, &status, 0);
   if (!exited) {
-    detail = "a test guest did not halt within " + std::to_string(timeoutSeconds).substr(0, 3) +
-             " s (KVM present but not usable by ordinary guests)";
+    detail = "a test guest did not halt within " + formatSeconds(timeoutSeconds, 1) +
+             " (KVM present but not usable by ordinary guests)";
     return false;
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -183,7 +184,7 @@ bool probeGuestBoot(const BootProbeTarget& target, const std::string& accel, std
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
   if (banner) {
-    detail = "the guest kernel booted on " + accel + " (banner after " + seconds(took) + ")";
+    detail = "the guest kernel booted on " + accel + " (banner after " + formatSeconds(took, 1) + ")";
     return true;
   }
   if (exited) {
@@ -192,8 +193,8 @@ bool probeGuestBoot(const BootProbeTarget& target, const std::string& accel, std
     if (!why.empty()) detail += ": " + why;
     return false;
   }
-  detail = "the guest kernel printed nothing within " + seconds(target.timeoutSeconds) + " under QEMU with " + accel +
-           " (guests hang on this /dev/kvm)";
+  detail = "the guest kernel printed nothing within " + formatSeconds(target.timeoutSeconds, 1) + " under QEMU with " +
+           accel + " (guests hang on this /dev/kvm)";
   return false;
 }
 

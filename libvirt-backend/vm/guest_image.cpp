@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common/files.hpp"
+#include "runvirt/file_io.hpp"
 #include "runvirt/error.hpp"
 
 namespace runvirt::backend {

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "runvirt/error.hpp"
+#include "runvirt/file_io.hpp"
 #include "runvirt/unique_fd.hpp"
 
 namespace runvirt::backend {
@@ -21,25 +22,48 @@ struct ContextDeleter {
 };
 using Context = std::unique_ptr<void, ContextDeleter>;
 
-std::uint32_t action(const std::string& name, std::optional<std::uint32_t> errnoRet) {
-  if (name == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
-  if (name == "SCMP_ACT_ERRNO") return SCMP_ACT_ERRNO(errnoRet.value_or(EPERM));
-  if (name == "SCMP_ACT_KILL" || name == "SCMP_ACT_KILL_THREAD") return SCMP_ACT_KILL_THREAD;
-  if (name == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
-  if (name == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;
-  if (name == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(errnoRet.value_or(EPERM));
-  if (name == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
-  throw Error("unsupported seccomp action " + quote(name), ErrorKind::InvalidArgument);
+// An action's libseccomp value, given the rule's errnoRet (EPERM when the profile sets none).
+using ActionValue = std::uint32_t (*)(std::uint32_t errnoRet);
+
+const std::map<std::string, ActionValue>& actionTable() {
+  static const std::map<std::string, ActionValue> table = {
+      {"SCMP_ACT_ALLOW", [](std::uint32_t) -> std::uint32_t { return SCMP_ACT_ALLOW; }},
+      {"SCMP_ACT_ERRNO", [](std::uint32_t errnoRet) -> std::uint32_t { return SCMP_ACT_ERRNO(errnoRet); }},
+      {"SCMP_ACT_KILL", [](std::uint32_t) -> std::uint32_t { return SCMP_ACT_KILL_THREAD; }},
+      {"SCMP_ACT_KILL_PROCESS", [](std::uint32_t) -> std::uint32_t { return SCMP_ACT_KILL_PROCESS; }},
+      {"SCMP_ACT_KILL_THREAD", [](std::uint32_t) -> std::uint32_t { return SCMP_ACT_KILL_THREAD; }},
+      {"SCMP_ACT_LOG", [](std::uint32_t) -> std::uint32_t { return SCMP_ACT_LOG; }},
+      {"SCMP_ACT_TRACE", [](std::uint32_t errnoRet) -> std::uint32_t { return SCMP_ACT_TRACE(errnoRet); }},
+      {"SCMP_ACT_TRAP", [](std::uint32_t) -> std::uint32_t { return SCMP_ACT_TRAP; }},
+  };
+  return table;
 }
 
-scmp_compare compareOp(const std::string& op) {
-  static const std::map<std::string, scmp_compare> ops = {
+const std::map<std::string, scmp_compare>& operatorTable() {
+  static const std::map<std::string, scmp_compare> table = {
       {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
       {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
       {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
   };
-  auto it = ops.find(op);
-  if (it == ops.end()) throw Error("unsupported seccomp operator " + quote(op), ErrorKind::InvalidArgument);
+  return table;
+}
+
+template <class Value>
+std::vector<std::string> namesOf(const std::map<std::string, Value>& table) {
+  std::vector<std::string> names;
+  for (const auto& [name, value] : table) names.push_back(name);
+  return names;  // sorted: a std::map's order
+}
+
+std::uint32_t action(const std::string& name, std::optional<std::uint32_t> errnoRet) {
+  auto it = actionTable().find(name);
+  if (it == actionTable().end()) throw Error("unsupported seccomp action " + quote(name), ErrorKind::InvalidArgument);
+  return it->second(errnoRet.value_or(EPERM));
+}
+
+scmp_compare compareOp(const std::string& op) {
+  auto it = operatorTable().find(op);
+  if (it == operatorTable().end()) throw Error("unsupported seccomp operator " + quote(op), ErrorKind::InvalidArgument);
   return it->second;
 }
 
@@ -84,6 +108,14 @@ void addRule(void* ctx, std::uint32_t act, int syscall, const std::vector<oci::S
 
 }  // namespace
 
+std::vector<std::string> seccompActionNames() { return namesOf(actionTable()); }
+
+std::vector<std::string> seccompOperatorNames() { return namesOf(operatorTable()); }
+
+std::vector<std::string> seccompArchitectureNames() {
+  return {"SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"};
+}
+
 std::string compileSeccomp(const oci::Seccomp& profile) {
   std::uint32_t defaultAction = action(profile.defaultAction, profile.defaultErrnoRet);
   Context ctx(seccomp_init(defaultAction));
@@ -105,11 +137,8 @@ std::string compileSeccomp(const oci::Seccomp& profile) {
   if (int rc = seccomp_export_bpf(ctx.get(), memfd.get()); rc < 0) {
     throw Error("seccomp: export failed (errno " + std::to_string(-rc) + ")");
   }
-  std::string bpf;
-  char buf[4096];
   if (lseek(memfd.get(), 0, SEEK_SET) < 0) throwErrno("seek seccomp program");
-  for (ssize_t n; (n = read(memfd.get(), buf, sizeof buf)) > 0;) bpf.append(buf, static_cast<std::size_t>(n));
-  return bpf;
+  return readAll(memfd.get(), "seccomp program");
 }
 
 }  // namespace runvirt::backend

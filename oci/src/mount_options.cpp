@@ -70,6 +70,14 @@ MountOptions parseMountOptions(const std::vector<std::string>& options) {
   return out;
 }
 
+std::vector<std::string> knownMountOptions() {
+  std::vector<std::string> names;
+  for (const auto& [name, effect] : flagTable()) names.push_back(name);
+  for (const auto& [name, propagation] : propagationTable()) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 bool isBindMount(const std::string& type, const std::vector<std::string>& options) {
   if (type == "bind") return true;
   return std::any_of(options.begin(), options.end(),

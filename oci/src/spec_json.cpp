@@ -1,9 +1,7 @@
 #include "runvirt/oci/spec_json.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include "runvirt/error.hpp"
+#include "runvirt/file_io.hpp"
 #include "runvirt/oci/validate.hpp"
 
 namespace runvirt::oci {
@@ -296,13 +294,10 @@ json toJson(const Spec& s) {
 
 Spec loadSpec(const std::string& bundleDir) {
   std::string path = bundleDir + "/config.json";
-  std::ifstream in(path);
-  if (!in) throwErrno("open " + path);
-  std::stringstream text;
-  text << in.rdbuf();
+  std::string text = readFile(path);
   json j;
   try {
-    j = json::parse(text.str());
+    j = json::parse(text);
   } catch (const json::parse_error& e) {
     throw Error("parse " + path + ": " + e.what(), ErrorKind::InvalidArgument);
   }

@@ -4,6 +4,8 @@
 #include "commands/commands.hpp"
 #include "options/parse.hpp"
 #include "admin/host_check.hpp"
+#include "common/durations.hpp"
+#include "common/files.hpp"
 #include "runvirt/error.hpp"
 #include "common/log.hpp"
 
@@ -17,14 +19,13 @@ int checkCommand(const GlobalOptions& global, const Args& args) {
   } catch (const Error& e) {
     host.configError = e.message();
   }
-  host.selfPath = executablePath();
+  host.selfPath = backend::executablePath();
   host.daemonJson = o.daemonJson;
   host.bootProbeSeconds = o.probeTimeout;
   double start = log::monotonicSeconds();
   std::vector<backend::CheckResult> results = backend::runHostChecks(host);
   for (const auto& r : results) std::cout << backend::formatCheck(r) << "\n";
-  char took[32];
-  snprintf(took, sizeof took, "%.1f s", log::monotonicSeconds() - start);
+  std::string took = backend::formatSeconds(log::monotonicSeconds() - start, 1);
   std::size_t failed = 0;
   std::string accelerator;
   for (const auto& r : results) {

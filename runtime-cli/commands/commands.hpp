@@ -38,7 +38,4 @@ backend::Runtime makeRuntime(const GlobalOptions& global);
 // "runvirt version X\ncommit: Y\nspec: Z\n" (containerd parses these lines).
 std::string versionText();
 
-// This runvirt binary, resolved (/proc/self/exe).
-std::string executablePath();
-
 }  // namespace runvirt::cli

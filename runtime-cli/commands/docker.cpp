@@ -1,23 +1,15 @@
 // install-docker / uninstall-docker: register runvirt (and `kata`) in Docker's daemon.json.
-#include <limits.h>
-#include <stdlib.h>
-
 #include <iostream>
 
 #include "commands/commands.hpp"
 #include "options/parse.hpp"
 #include "admin/docker_config.hpp"
+#include "common/files.hpp"
 #include "runvirt/error.hpp"
 
 namespace runvirt::cli {
 
 namespace {
-
-std::string selfPath() {
-  char buf[PATH_MAX];
-  if (!realpath("/proc/self/exe", buf)) throwErrno("resolve /proc/self/exe");
-  return buf;
-}
 
 void reportReload() {
   if (backend::reloadDockerd()) {
@@ -31,7 +23,7 @@ void reportReload() {
 
 int installDockerCommand(const GlobalOptions&, const Args& args) {
   DockerOptions o = parseDocker("install-docker", args);
-  std::string path = o.path.empty() ? selfPath() : o.path;
+  std::string path = o.path.empty() ? backend::executablePath() : o.path;
   std::vector<std::string> names = o.name.empty() ? std::vector<std::string>{"runvirt", "kata"}
                                                   : std::vector<std::string>{o.name};
   auto config = backend::readDaemonJson(o.daemonJson);
@@ -49,7 +41,7 @@ int installDockerCommand(const GlobalOptions&, const Args& args) {
 
 int uninstallDockerCommand(const GlobalOptions&, const Args& args) {
   DockerOptions o = parseDocker("uninstall-docker", args);
-  std::string path = o.path.empty() ? selfPath() : o.path;
+  std::string path = o.path.empty() ? backend::executablePath() : o.path;
   auto config = backend::readDaemonJson(o.daemonJson);
   auto removed = backend::unregisterRuntimes(config, path);
   if (!removed.empty()) backend::writeDaemonJson(o.daemonJson, config);

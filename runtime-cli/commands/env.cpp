@@ -1,13 +1,11 @@
 // env: the effective configuration and component versions, as TOML or --json.
-#include <limits.h>
-#include <stdlib.h>
-
 #include <iostream>
 #include <sstream>
 
 #include "commands/commands.hpp"
 #include "options/parse.hpp"
 #include "admin/host_env.hpp"
+#include "common/files.hpp"
 #include "runvirt/error.hpp"
 
 namespace runvirt::cli {
@@ -26,17 +24,11 @@ std::string versionLine(const std::string& prefix) {
 
 }  // namespace
 
-std::string executablePath() {
-  char buf[PATH_MAX];
-  if (!realpath("/proc/self/exe", buf)) throwErrno("resolve /proc/self/exe");
-  return buf;
-}
-
 int envCommand(const GlobalOptions& global, const Args& args) {
   EnvOptions o = parseEnv(args);
   backend::RuntimeConfig config = backend::loadRuntimeConfig(global.config);
   backend::EnvReport report =
-      backend::gatherEnv(config, versionLine("runvirt version "), versionLine("commit: "), executablePath());
+      backend::gatherEnv(config, versionLine("runvirt version "), versionLine("commit: "), backend::executablePath());
   if (o.json) {
     std::cout << backend::envToJson(report).dump(2) << "\n";
   } else {

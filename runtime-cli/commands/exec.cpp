@@ -1,9 +1,7 @@
-#include <fstream>
-#include <sstream>
-
 #include "commands/commands.hpp"
 #include "options/parse.hpp"
 #include "runvirt/error.hpp"
+#include "runvirt/file_io.hpp"
 #include "runvirt/json_fields.hpp"
 #include "runvirt/oci/spec_json.hpp"
 
@@ -12,11 +10,13 @@ namespace runvirt::cli {
 namespace {
 
 oci::Process readProcessFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throwErrno("open process file " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto json = nlohmann::json::parse(text.str(), nullptr, false);
+  std::string text;
+  try {
+    text = readFile(path);
+  } catch (const Error& e) {
+    throwErrno("open process file " + path, e.errnum());
+  }
+  auto json = nlohmann::json::parse(text, nullptr, false);
   if (json.is_discarded()) throw Error("parse process file " + path + ": not valid JSON");
   std::vector<Problem> problems;
   oci::Process process = oci::parseProcess(json, "process", problems);

@@ -4,6 +4,8 @@
 #include "options/parse.hpp"
 #include "runvirt/error.hpp"
 #include "runvirt/oci/linux_names.hpp"
+#include "runvirt/oci/mount_options.hpp"
+#include "vm/seccomp_compile.hpp"
 
 namespace runvirt::cli {
 
@@ -14,25 +16,16 @@ int featuresCommand(const GlobalOptions&, const Args& args) {
       {"ociVersionMin", "1.0.0"},
       {"ociVersionMax", "1.0.2-dev"},
       {"hooks", {"prestart", "createRuntime", "poststart", "poststop"}},
-      {"mountOptions",
-       {"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion", "lazytime",
-        "loud", "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion", "nolazytime", "nomand",
-        "norelatime", "nostrictatime", "nosuid", "private", "rbind", "relatime", "remount", "ro", "rprivate",
-        "rshared", "rslave", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid", "sync",
-        "unbindable"}},
+      {"mountOptions", oci::knownMountOptions()},
       {"linux",
        {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "uts"}},
         {"capabilities", oci::capabilityNames()},
         {"cgroup", {{"v1", false}, {"v2", false}, {"systemd", false}, {"systemdUser", false}}},
         {"seccomp",
          {{"enabled", true},
-          {"actions",
-           {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-            "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"}},
-          {"operators",
-           {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
-            "SCMP_CMP_NE"}},
-          {"archs", {"SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32"}}}},
+          {"actions", backend::seccompActionNames()},
+          {"operators", backend::seccompOperatorNames()},
+          {"archs", backend::seccompArchitectureNames()}}},
         {"apparmor", {{"enabled", false}}},
         {"selinux", {{"enabled", false}}}}},
       {"annotations", {{"org.opencontainers.runtime-spec.features.runvirt.vm", "libvirt"}}},

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 
+#include <algorithm>
+
 namespace runvirt::oci {
 namespace {
 
@@ -61,6 +63,14 @@ TEST(MountOptions, BindMountDetection) {
   EXPECT_TRUE(isBindMount("", {"bind"}));
   EXPECT_FALSE(isBindMount("tmpfs", {"nosuid", "mode=755"}));
   EXPECT_FALSE(isBindMount("proc", {}));
+}
+
+TEST(MountOptions, EveryKnownOptionIsAFlagOrAPropagation) {
+  std::vector<std::string> known = knownMountOptions();
+  EXPECT_TRUE(std::is_sorted(known.begin(), known.end()));
+  EXPECT_EQ(known.size(), 39u);
+  for (const auto& name : known) EXPECT_EQ(parseMountOptions({name}).data, "") << name << " went to the filesystem";
+  EXPECT_EQ(parseMountOptions({"mode=755"}).data, "mode=755");
 }
 
 }  // namespace

@@ -18,6 +18,9 @@ struct MountOptions {
 // Unknown words are passed to the filesystem as data, as runc does.
 MountOptions parseMountOptions(const std::vector<std::string>& options);
 
+// Every option word parseMountOptions() knows as a flag or a propagation, sorted (`runvirt features`).
+std::vector<std::string> knownMountOptions();
+
 // True for a mount the host must share into the guest (type "bind" or a bind/rbind option).
 bool isBindMount(const std::string& type, const std::vector<std::string>& options);
 

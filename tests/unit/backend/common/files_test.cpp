@@ -1,15 +1,16 @@
-// libvirt-backend/common/files.cpp: atomic writes, whole reads, mkdir -p.
+// libvirt-backend/common/files.cpp: atomic writes, mkdir -p.
 #include "common/files.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
+
+#include "runvirt/file_io.hpp"
 #include "unit/test_util.hpp"
 
 namespace runvirt::backend {
 namespace {
-
-using test::errorOf;
 
 TEST(Files, WriteAtomicReplacesTheFileWithTheMode) {
   test::TempDir dir;
@@ -23,11 +24,6 @@ TEST(Files, WriteAtomicReplacesTheFileWithTheMode) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
-TEST(Files, ReadMissingFileNamesIt) {
-  test::TempDir dir;
-  EXPECT_EQ(errorOf([&] { readFile(dir / "nope"); }), "open " + (dir / "nope") + ": No such file or directory");
-}
-
 TEST(Files, MakeDirsCreatesEveryLevel) {
   test::TempDir dir;
   makeDirs(dir / "a/b/c", 0700);
@@ -36,6 +32,13 @@ TEST(Files, MakeDirsCreatesEveryLevel) {
   struct stat st{};
   ASSERT_EQ(stat((dir / "a/b").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+TEST(Files, ExecutablePathIsThisBinaryResolved) {
+  std::string path = executablePath();
+  EXPECT_EQ(path, std::filesystem::canonical("/proc/self/exe").string());
+  EXPECT_EQ(path.front(), '/');
+  EXPECT_EQ(path.substr(path.rfind('/') + 1), "unit-tests");
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// libvirt-backend/common/subprocess.cpp: spawn without a shell, waits with a timeout, Go's wording.
+// libvirt-backend/common/subprocess.cpp: spawn without a shell, bounded reads of a child's output, waits with a
+// timeout, Go's wording.
 #include "common/subprocess.hpp"
 
 #include <fcntl.h>
@@ -109,6 +110,52 @@ TEST(ReadUntil, StopsAtTheTimeout) {
   ReadOutcome r = readUntil(p.read.get(), 0.05, [](const std::string&) { return false; });
   EXPECT_EQ(r.output, "partial");
   EXPECT_FALSE(r.endOfFile);
+}
+
+TEST(ReadToEnd, ReadsEveryPipeToItsEnd) {
+  Pipe out("stdout text", true), err("stderr text", true);
+  std::vector<ReadOutcome> r = readToEnd({out.read.get(), err.read.get()}, 5, 1024);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].output, "stdout text");
+  EXPECT_EQ(r[1].output, "stderr text");
+  EXPECT_TRUE(r[0].endOfFile && r[1].endOfFile);
+}
+
+TEST(ReadToEnd, KeepsTheFirstBytesOfEachPipe) {
+  Pipe out("0123456789", true);
+  std::vector<ReadOutcome> r = readToEnd({out.read.get()}, std::nullopt, 4);
+  EXPECT_EQ(r[0].output, "0123");
+  EXPECT_TRUE(r[0].endOfFile);
+}
+
+TEST(ReadToEnd, StopsAtTheTimeoutWhileAPipeIsOpen) {
+  Pipe out("done", true), err("partial", false);
+  std::vector<ReadOutcome> r = readToEnd({out.read.get(), err.read.get()}, 0.05, 1024);
+  EXPECT_EQ(r[0].output, "done");
+  EXPECT_TRUE(r[0].endOfFile);
+  EXPECT_EQ(r[1].output, "partial");
+  EXPECT_FALSE(r[1].endOfFile);
+}
+
+TEST(ReadToEnd, DrainsBothPipesOfAChildThatFillsOne) {
+  // 1 MiB on stderr before anything on stdout: a reader of stdout alone would wait forever.
+  int outFds[2], errFds[2];
+  ASSERT_EQ(pipe2(outFds, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(errFds, O_CLOEXEC), 0);
+  UniqueFd outRead(outFds[0]), outWrite(outFds[1]), errRead(errFds[0]), errWrite(errFds[1]);
+  UniqueFd devNull(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  SpawnOptions o;
+  o.path = "/bin/sh";
+  o.argv = {"sh", "-c", "head -c 1048576 /dev/zero >&2; echo out"};
+  o.fds = {{0, devNull.get()}, {1, outWrite.get()}, {2, errWrite.get()}};
+  pid_t pid = spawn(o);
+  outWrite.reset();
+  errWrite.reset();
+  std::vector<ReadOutcome> r = readToEnd({outRead.get(), errRead.get()}, 10, 2 << 20);
+  waitWithTimeout(pid, -1);
+  EXPECT_EQ(r[0].output, "out\n");
+  EXPECT_EQ(r[1].output.size(), 1048576u);
+  EXPECT_TRUE(r[0].endOfFile && r[1].endOfFile);
 }
 
 TEST(Subprocess, DescribeWaitStatus) {

@@ -128,6 +128,22 @@ TEST(Seccomp, UnknownOperatorIsAnError) {
   EXPECT_EQ(errorOf([&] { compileSeccomp(profile); }), "unsupported seccomp operator `SCMP_CMP_ABOUT`");
 }
 
+TEST(Seccomp, EveryAdvertisedNameCompiles) {
+  for (const auto& action : seccompActionNames()) {
+    oci::Seccomp profile = allowAllBut({"getcwd"});
+    profile.syscalls[0].action = action;
+    EXPECT_NO_THROW(compileSeccomp(profile)) << action;
+  }
+  for (const auto& op : seccompOperatorNames()) {
+    oci::Seccomp profile = allowAllBut({"personality"});
+    profile.syscalls[0].args = {{0, 1, 0, op}};
+    EXPECT_NO_THROW(compileSeccomp(profile)) << op;
+  }
+  oci::Seccomp profile = allowAllBut({"getcwd"});
+  profile.architectures = seccompArchitectureNames();
+  EXPECT_NE(compileSeccomp(profile), compileSeccomp(allowAllBut({"getcwd"})));  // resolved, not skipped
+}
+
 TEST(Seccomp, DockerProfileCompiles) {
   oci::Seccomp profile;
   profile.defaultAction = "SCMP_ACT_ERRNO";
