@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "runvirt/error.hpp"
+#include "runvirt/fd_passing.hpp"
 
 namespace runvirt::backend::control {
 
@@ -25,23 +26,7 @@ sockaddr_un address(const std::string& path) {
 void sendPacket(int connection, const std::string& text, const std::vector<int>& fds) {
   if (text.size() > kMaxMessageBytes) throw Error("control message too large");
   if (fds.size() > kMaxFds) throw Error("too many fds for one control message");
-  iovec iov{const_cast<char*>(text.data()), text.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
-  if (!fds.empty()) {
-    msg.msg_control = control;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
-  }
-  while (sendmsg(connection, &msg, MSG_NOSIGNAL) < 0) {
-    if (errno != EINTR) throwErrno("send to control socket");
-  }
+  withContext("control socket", [&] { sendWithFds(connection, text, fds); });
 }
 
 struct Packet {
@@ -52,35 +37,14 @@ struct Packet {
 // One packet, parsed as JSON; std::nullopt at end of file. The fds that came with it are
 // owned (closed) whatever happens next.
 std::optional<Packet> receivePacket(int connection) {
-  std::string buf(kMaxMessageBytes, '\0');
-  iovec iov{buf.data(), buf.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = recvmsg(connection, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  Packet packet;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-    std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (std::size_t i = 0; i < count; ++i) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-      packet.fds.emplace_back(fd);
-    }
+  std::optional<FdMessage> message;
+  try {
+    message = receiveWithFds(connection, kMaxMessageBytes, kMaxFds);
+  } catch (Error& e) {
+    throw Error("control socket: " + e.message(), ErrorKind::InvalidArgument);
   }
-  if (n < 0 && errno == ECONNRESET) return std::nullopt;
-  if (n < 0) throwErrno("receive from control socket");
-  if (n == 0) return std::nullopt;
-  if (msg.msg_flags & MSG_TRUNC) throw Error("control message too large", ErrorKind::InvalidArgument);
-  if (msg.msg_flags & MSG_CTRUNC) throw Error("too many fds with a control message", ErrorKind::InvalidArgument);
-  buf.resize(static_cast<std::size_t>(n));
-  packet.json = nlohmann::json::parse(buf, nullptr, false);
+  if (!message) return std::nullopt;
+  Packet packet{nlohmann::json::parse(message->bytes, nullptr, false), std::move(message->fds)};
   if (packet.json.is_discarded()) throw Error("control message is not JSON", ErrorKind::InvalidArgument);
   return packet;
 }

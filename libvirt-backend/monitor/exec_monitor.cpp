@@ -1,3 +1,4 @@
+#include "common/signal_sets.hpp"
 #include "monitor/exec_monitor.hpp"
 
 #include <fcntl.h>
@@ -15,19 +16,6 @@
 namespace runvirt::backend {
 
 namespace {
-
-// What the shim (or a person) sends the exec's pid is meant for the exec'd process.
-sigset_t forwardedSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s = 1; s < 32; ++s) {
-    if (s != SIGKILL && s != SIGSTOP && s != SIGCHLD && s != SIGPIPE && s != SIGSEGV && s != SIGBUS &&
-        s != SIGILL && s != SIGFPE && s != SIGABRT && s != SIGTRAP && s != SIGSYS) {
-      sigaddset(&set, s);
-    }
-  }
-  return set;
-}
 
 void report(UniqueFd& fd, const control::Reply& outcome) {
   control::sendIfConnected(fd.get(), outcome);
@@ -76,7 +64,8 @@ void runExecMonitor(ExecMonitorOptions o) {
   UniqueFd reportFd(o.reportFd);
   setsid();
   signal(SIGPIPE, SIG_IGN);
-  sigset_t set = forwardedSignals();
+  // What the shim (or a person) sends the exec's pid is meant for the exec'd process.
+  sigset_t set = execMonitorSignals();
   sigprocmask(SIG_BLOCK, &set, nullptr);
   UniqueFd signals(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   ExitStatus status{0, SIGKILL};

@@ -1,3 +1,6 @@
+#include "common/signal_sets.hpp"
+#include "monitor/process_exit.hpp"
+#include "common/durations.hpp"
 #include "monitor/monitor.hpp"
 
 #include <fcntl.h>
@@ -32,26 +35,8 @@ namespace runvirt::backend {
 
 namespace {
 
-// Signals the monitor passes on to the workload (as kata-shim did), plus SIGWINCH for resizes.
-// Synchronous faults and job control stay with the monitor.
-sigset_t monitoredSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s = 1; s < 32; ++s) {
-    switch (s) {
-      case SIGKILL: case SIGSTOP: case SIGCHLD: case SIGPIPE: case SIGBUS: case SIGSEGV:
-      case SIGABRT: case SIGILL: case SIGFPE: case SIGTRAP: case SIGSYS: case SIGTSTP:
-      case SIGTTIN: case SIGTTOU:
-        continue;
-      default:
-        sigaddset(&set, s);
-    }
-  }
-  return set;
-}
-
 UniqueFd blockAndWatchSignals() {
-  sigset_t set = monitoredSignals();
+  sigset_t set = monitorSignals();
   if (sigprocmask(SIG_BLOCK, &set, nullptr) < 0) throwErrno("block signals");
   UniqueFd fd(signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!fd) throwErrno("signalfd");
@@ -88,22 +73,6 @@ class SetupReport {
   }
   UniqueFd fd_;
 };
-
-[[noreturn]] void exitLike(const ExitStatus& status) {
-  if (status.signal > 0) {
-    // Die of the same signal so the shim's wait status says 128+N; no core file for it.
-    rlimit noCore{0, 0};
-    setrlimit(RLIMIT_CORE, &noCore);
-    signal(status.signal, SIG_DFL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, status.signal);
-    sigprocmask(SIG_UNBLOCK, &set, nullptr);
-    raise(status.signal);
-    _exit(128 + status.signal);
-  }
-  _exit(status.code & 0xff);
-}
 
 oci::State creatingState(const ContainerRecord& record) {
   oci::State state = record.ociState();
@@ -186,7 +155,7 @@ void runMonitor(const MonitorOptions& o) {
     VmNetwork vmNetwork =
         withContext("container network", [&] { return prepareNetwork(*network, record, spec); });
     log::debug("phase network set-up (host side, before the VM): " +
-               std::to_string(log::monotonicSeconds() - t0).substr(0, 5) + " s");
+               formatSeconds(log::monotonicSeconds() - t0));
     session = startContainerVm({record, spec, config, store.root(), stdio->currentSize(), std::move(vmNetwork),
                                 std::move(hypervisor), o.connectHypervisor});
     listener = control::listen(VmPaths{record.vmDir}.controlSocket());

@@ -1,3 +1,4 @@
+#include "common/durations.hpp"
 #include "monitor/monitor_loop.hpp"
 
 #include <limits.h>
@@ -245,7 +246,7 @@ control::Reply MonitorLoop::start() {
   }
   phase_ = Phase::Running;
   updateStatus(store_, id_, oci::Status::Running);
-  log::debug("phase exec: workload started in " + std::to_string(log::monotonicSeconds() - t0).substr(0, 5) + " s");
+  log::debug("phase exec: workload started in " + formatSeconds(log::monotonicSeconds() - t0));
   sendResize(processes_.at(agent::kInitProcess), stdio_.currentSize());
   return control::Started{response.pid.value_or(0)};
 }

@@ -1,3 +1,4 @@
+#include "common/durations.hpp"
 #include "monitor/vm_session.hpp"
 
 #include <unistd.h>
@@ -30,11 +31,6 @@ void requireGuestAsset(const std::string& path, const char* what) {
   }
 }
 
-std::string seconds(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", s);
-  return buf;
-}
 
 }  // namespace
 
@@ -108,11 +104,11 @@ VmSession startContainerVm(VmStartRequest r) {
   sealShare(paths, r.spec);
   double t4 = log::monotonicSeconds();
 
-  log::debug("phases: setup " + seconds(t1 - t0) + " s, domain start " + seconds(t2 - t1) +
-             " s, kernel boot (guest uptime at agent start) " + seconds(hello.uptime) +
-             " s, agent ready " + seconds(t3 - t2) + " s after domain start (network attached in " +
-             seconds(network) + " s), guest network " + seconds(guestNetwork) + " s, container prepared " +
-             seconds(t4 - t3 - guestNetwork) + " s; " + toString(vm.accelerator) + ", " + std::to_string(vm.vcpus) +
+  log::debug("phases: setup " + formatSeconds(t1 - t0) + ", domain start " + formatSeconds(t2 - t1) +
+             ", kernel boot (guest uptime at agent start) " + formatSeconds(hello.uptime) + ", agent ready " +
+             formatSeconds(t3 - t2) + " after domain start (network attached in " + formatSeconds(network) +
+             "), guest network " + formatSeconds(guestNetwork) + ", container prepared " +
+             formatSeconds(t4 - t3 - guestNetwork) + "; " + toString(vm.accelerator) + ", " + std::to_string(vm.vcpus) +
              " vCPU, " + std::to_string(vm.memoryMiB) + " MiB, guest kernel " + hello.kernel);
   return session;
 }

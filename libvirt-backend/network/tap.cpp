@@ -18,6 +18,7 @@
 #include "network/net_tool.hpp"
 #include "network/network_namespace.hpp"
 #include "runvirt/error.hpp"
+#include "runvirt/file_io.hpp"
 #include "runvirt/unique_fd.hpp"
 
 namespace runvirt::backend {

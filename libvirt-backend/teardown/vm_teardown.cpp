@@ -1,3 +1,4 @@
+#include "common/durations.hpp"
 #include "teardown/vm_teardown.hpp"
 
 #include "cgroups/host_cgroup.hpp"
@@ -23,8 +24,7 @@ void tearDownVm(const VmResources& vm, const HypervisorFactory& connect, const s
     } catch (const Error& e) {
       errors += std::string(errors.empty() ? "" : "; ") + what + ": " + e.message();
     }
-    times += std::string(times.empty() ? "" : ", ") + what + " " +
-             std::to_string(log::monotonicSeconds() - t0).substr(0, 5) + " s";
+    times += std::string(times.empty() ? "" : ", ") + what + " " + formatSeconds(log::monotonicSeconds() - t0);
   };
   bool domainMayExist = !vm.vmDir.empty() && pathExists(VmPaths{vm.vmDir}.domainMarker());
   if (!vm.domainName.empty() && domainMayExist) {

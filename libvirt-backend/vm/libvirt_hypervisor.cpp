@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/durations.hpp"
 #include "vm/hypervisor.hpp"
 #include "runvirt/error.hpp"
 
@@ -76,7 +77,7 @@ ConnectHandle openWithin(const std::string& uri, double timeoutSeconds) {
   std::unique_lock lock(attempt->mutex);
   if (!attempt->finished.wait_for(lock, std::chrono::duration<double>(timeoutSeconds), [&] { return attempt->done; })) {
     attempt->abandoned = true;
-    throw Error("libvirt at `" + uri + "` does not answer within " + std::to_string(static_cast<int>(timeoutSeconds)) + " s",
+    throw Error("libvirt at `" + uri + "` does not answer within " + formatSeconds(timeoutSeconds, 0),
                 ErrorKind::Timeout);
   }
   if (!attempt->conn) throw Error("connect to libvirt at `" + uri + "` (is libvirtd running?): " + attempt->error);

@@ -8,6 +8,7 @@
 #include "common/files.hpp"
 #include "common/process_info.hpp"
 #include "runvirt/error.hpp"
+#include "runvirt/file_io.hpp"
 #include "runvirt/json_fields.hpp"
 #include "vm/xml_writer.hpp"
 

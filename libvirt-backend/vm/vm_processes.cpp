@@ -10,6 +10,7 @@
 #include "common/log.hpp"
 #include "common/process_info.hpp"
 #include "runvirt/error.hpp"
+#include "runvirt/file_io.hpp"
 
 namespace runvirt::backend {
 

@@ -67,7 +67,7 @@ TEST(ControlChannel, OversizedPacketIsAnErrorNotATruncatedMessage) {
   ASSERT_EQ(setsockopt(b.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size), 0);
   std::string big = R"({"version":1,"type":"failed","error":")" + std::string(kMaxMessageBytes, 'x') + "\"}";
   std::thread writer([&] { ::send(a.get(), big.data(), big.size(), 0); });
-  EXPECT_EQ(errorOf([&] { receiveReply(b.get()); }), "control message too large");
+  EXPECT_EQ(errorOf([&] { receiveReply(b.get()); }), "control socket: receive: message longer than 1048576 bytes");
   writer.join();
   EXPECT_EQ(errorOf([&] { send(a.get(), Reply{Failed{std::string(kMaxMessageBytes, 'x')}}); }),
             "control message too large");
