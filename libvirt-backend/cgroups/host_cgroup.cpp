@@ -25,8 +25,6 @@ namespace runvirt::backend {
 
 namespace {
 
-// Where libvirt's system QEMU driver keeps <domain>.pid (qemu:///system).
-constexpr const char* kLibvirtQemuRunDir = "/run/libvirt/qemu";
 constexpr const char* kRecordFile = "cgroups";
 constexpr double kRemoveWaitSeconds = 5;
 
@@ -102,54 +100,6 @@ const ProcessCgroup* ownLineFor(const CgroupHierarchy& hierarchy, const std::vec
     }
   }
   return nullptr;
-}
-
-// ---- /proc ----
-
-std::optional<ProcessEntry> readProcess(pid_t pid) {
-  ProcessEntry entry;
-  entry.pid = pid;
-  try {
-    std::string base = "/proc/" + std::to_string(pid);
-    std::string stat = readFile(base + "/stat");
-    auto close = stat.rfind(')');
-    if (close == std::string::npos) return std::nullopt;
-    std::istringstream rest(stat.substr(close + 2));
-    char state = 0;
-    rest >> state >> entry.ppid;
-    std::string cmdline = readFile(base + "/cmdline");
-    for (std::size_t start = 0; start < cmdline.size();) {
-      std::size_t end = cmdline.find('\0', start);
-      if (end == std::string::npos) end = cmdline.size();
-      entry.argv.push_back(cmdline.substr(start, end - start));
-      start = end + 1;
-    }
-  } catch (const Error&) {
-    return std::nullopt;  // exited meanwhile
-  }
-  return entry;
-}
-
-std::vector<ProcessEntry> readProcessTable() {
-  std::vector<ProcessEntry> table;
-  DIR* proc = opendir("/proc");
-  if (!proc) throwErrno("open /proc");
-  while (dirent* entry = readdir(proc)) {
-    char* end = nullptr;
-    long pid = std::strtol(entry->d_name, &end, 10);
-    if (*end != '\0' || pid <= 0) continue;
-    if (auto process = readProcess(static_cast<pid_t>(pid))) table.push_back(std::move(*process));
-  }
-  closedir(proc);
-  return table;
-}
-
-std::optional<pid_t> readPidFile(const std::string& path) {
-  try {
-    return static_cast<pid_t>(std::stol(readFile(path)));
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
 }
 
 // ---- cgroupfs ----
@@ -304,56 +254,15 @@ std::vector<CgroupDirectory> planCgroupDirectories(const std::vector<CgroupHiera
   return dirs;
 }
 
-std::vector<pid_t> findVmProcesses(const std::vector<ProcessEntry>& processes, const std::string& domainName,
-                                   const std::string& shareDir, std::optional<pid_t> qemuPidFromFile) {
-  auto isQemu = [&](const ProcessEntry& p) {
-    for (std::size_t i = 0; i + 1 < p.argv.size(); ++i) {
-      const std::string& value = p.argv[i + 1];
-      std::string guest = "guest=" + domainName;
-      if (p.argv[i] == "-name" && (value == guest || startsWith(value, guest + ","))) return true;
-    }
-    return false;
-  };
-  auto servesShare = [&](const ProcessEntry& p) {
-    if (p.argv.empty() || !endsWith(p.argv[0], "virtiofsd")) return false;
-    for (const auto& arg : p.argv) {
-      for (const auto& option : split(arg, ',', EmptyFields::Drop)) {
-        if (option == "source=" + shareDir) return true;
-      }
-    }
-    return false;
-  };
-  std::optional<pid_t> qemu;
-  for (const auto& p : processes) {
-    if (qemuPidFromFile && p.pid == *qemuPidFromFile && isQemu(p)) qemu = p.pid;
-  }
-  for (auto p = processes.begin(); !qemu && p != processes.end(); ++p) {
-    if (isQemu(*p)) qemu = p->pid;
-  }
-  if (!qemu) throw Error("no QEMU process runs domain " + quote(domainName), ErrorKind::NotFound);
-  std::set<pid_t> found{*qemu};
-  for (const auto& p : processes) {
-    if (servesShare(p)) found.insert(p.pid);
-  }
-  for (bool grew = true; grew;) {  // descendants, e.g. virtiofsd's sandboxed worker
-    grew = false;
-    for (const auto& p : processes) {
-      if (found.count(p.ppid) && found.insert(p.pid).second) grew = true;
-    }
-  }
-  return {found.begin(), found.end()};
-}
-
-void placeVmInContainerCgroup(const oci::Spec& spec, const ContainerRecord& record) {
+void placeVmInContainerCgroup(const oci::Spec& spec, const ContainerRecord& record,
+                              const std::function<std::vector<pid_t>()>& vmPids) {
   if (!spec.linux) return;
   auto path = parseCgroupsPath(spec.linux->cgroupsPath);
   if (!path) return;
   withContext("account the VM in cgroup " + quote(spec.linux->cgroupsPath), [&] {
     auto dirs = planCgroupDirectories(parseCgroupHierarchies(readFile("/proc/self/mountinfo")), *path,
                                       parseProcessCgroups(readFile("/proc/self/cgroup")));
-    VmPaths paths{record.vmDir};
-    auto qemuPid = readPidFile(std::string(kLibvirtQemuRunDir) + "/" + record.domainName + ".pid");
-    std::vector<pid_t> pids = findVmProcesses(readProcessTable(), record.domainName, paths.shareDir(), qemuPid);
+    std::vector<pid_t> pids = vmPids();
     pids.insert(pids.begin(), getpid());  // the monitor: the pid Docker's shim reads the cgroup of
     std::string recorded;
     for (const auto& dir : dirs) recorded += dir.path + "\n";

@@ -14,6 +14,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,27 +75,15 @@ std::vector<CgroupDirectory> planCgroupDirectories(const std::vector<CgroupHiera
                                                    const CgroupsPath& path,
                                                    const std::vector<ProcessCgroup>& own);
 
-// A process as /proc shows it.
-struct ProcessEntry {
-  pid_t pid = 0;
-  pid_t ppid = 0;
-  std::vector<std::string> argv;
-};
-
-// The host processes of domain `domainName`: QEMU (the pid of libvirt's pid file when its
-// command line names the domain, else the process started with `-name guest=<domain>`), the
-// virtiofsd processes serving `shareDir`, and the descendants of both. Throws NotFound when
-// there is no QEMU.
-std::vector<pid_t> findVmProcesses(const std::vector<ProcessEntry>& processes, const std::string& domainName,
-                                   const std::string& shareDir, std::optional<pid_t> qemuPidFromFile);
-
 // Called by the monitor right after its domain started: creates the container's cgroup in every
 // hierarchy and moves the monitor (the caller), QEMU and virtiofsd into it. The directories are
 // recorded in <vmDir>/cgroups for removeContainerCgroup. Nothing happens when the spec has no
 // cgroupsPath. Memory QEMU allocated before the move stays charged where libvirt put it
 // (memory.move_charge_at_immigrate is gone from recent kernels): its start-up and the guest
 // kernel and initrd images, a few tens of MB.
-void placeVmInContainerCgroup(const oci::Spec& spec, const ContainerRecord& record);
+// `vmPids` gives the VM's host processes (vm_processes.hpp), asked only when there is a cgroup.
+void placeVmInContainerCgroup(const oci::Spec& spec, const ContainerRecord& record,
+                              const std::function<std::vector<pid_t>()>& vmPids);
 
 // Adds `pid` (e.g. an exec's monitor) to the container's recorded cgroups. No-op when none.
 void addToContainerCgroup(const std::string& vmDir, pid_t pid);

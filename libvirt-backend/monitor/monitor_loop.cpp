@@ -92,6 +92,9 @@ void MonitorLoop::addPollFds(std::vector<pollfd>& fds, std::vector<Handler>& han
   add(agent_.fd(), static_cast<short>((readGuest ? POLLIN : 0) | (agent_.pendingOutput() ? POLLOUT : 0)),
       [this] { handleAgent(); });
   add(signals_.get(), POLLIN, [this] { handleSignals(); });
+  for (const auto& virtiofsd : session_.virtiofsd) {
+    if (phase_ != Phase::Exited) add(virtiofsd.get(), POLLIN, [this] { handleFileSystemLost(); });
+  }
   add(listener_.get(), POLLIN, [this] { handleControlConnection(); });
   for (auto& [id, io] : processes_) {
     ProcessIo* p = &io;
@@ -171,6 +174,14 @@ void MonitorLoop::handleInput(ProcessIo& io) {
     return;
   }
   agent_.sendStdin(io.id, std::string_view(buf, static_cast<std::size_t>(n)));
+}
+
+// virtiofsd exited (killed, crashed): the guest's file system is gone and every access to it
+// would hang. The container ends as if killed; nothing of it can be saved.
+void MonitorLoop::handleFileSystemLost() {
+  log::error("the VM's virtiofsd exited: the container's file system is gone; stopping the VM");
+  session_.destroy();
+  exitWith({0, SIGKILL});
 }
 
 void MonitorLoop::handleSignals() {

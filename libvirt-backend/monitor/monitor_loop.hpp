@@ -33,6 +33,7 @@ class MonitorLoop {
   void handleAgentEvent(AgentEvent event);
   void handleInput(ProcessIo& io);
   void handleSignals();
+  void handleFileSystemLost();
   void handleControlConnection();
   control::Reply handleRequest(control::ReceivedRequest& received, UniqueFd& connection);
   control::Reply start();

@@ -1,6 +1,8 @@
+#include "vm/vm_processes.hpp"
 #include "common/durations.hpp"
 #include "monitor/vm_session.hpp"
 
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -31,6 +33,17 @@ void requireGuestAsset(const std::string& path, const char* what) {
   }
 }
 
+
+// A pidfd per process, readable once it exits. A process already gone is left out: the VM is
+// then in trouble the agent channel shows.
+std::vector<UniqueFd> watchProcesses(const std::vector<pid_t>& pids) {
+  std::vector<UniqueFd> fds;
+  for (pid_t pid : pids) {
+    UniqueFd fd(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
+    if (fd) fds.push_back(std::move(fd));
+  }
+  return fds;
+}
 
 }  // namespace
 
@@ -76,12 +89,17 @@ VmSession startContainerVm(VmStartRequest r) {
   vm.dnsRelay = r.network.dnsRelay;
   double t1 = log::monotonicSeconds();
 
-  VmSession session{vm.name, r.config.libvirtUri, r.connectHypervisor, std::nullopt};
+  VmSession session{vm.name, r.config.libvirtUri, r.connectHypervisor, std::nullopt, {}};
   // Before the domain may exist: whoever cleans up then knows to destroy it.
   writeFileAtomic(paths.domainMarker(), vm.name + "\n", 0600);
   withContext("start VM", [&] { r.hypervisor->startTransient(buildDomainXml(vm)); });
   r.hypervisor.reset();
-  placeVmInContainerCgroup(r.spec, r.record);  // host_cgroup.hpp: docker stats/OOM see monitor+QEMU+virtiofsd
+  {
+    std::vector<ProcessEntry> processes = readProcessTable();
+    // host_cgroup.hpp: docker stats and OOM events see the monitor, QEMU and virtiofsd.
+    placeVmInContainerCgroup(r.spec, r.record, [&] { return vmProcesses(processes, vm.name, paths.shareDir()); });
+    session.virtiofsd = watchProcesses(findVirtiofsd(processes, paths.shareDir()));
+  }
   double t2 = log::monotonicSeconds();
   // While the guest boots: the taps QEMU now holds go to the container's network namespace.
   if (r.network.afterDomainStart) withContext("connect the container's network", r.network.afterDomainStart);

@@ -27,6 +27,9 @@ struct VmSession {
   std::string libvirtUri;
   HypervisorFactory connectHypervisor;
   std::optional<AgentClient> agent;
+  // pidfds of the virtiofsd processes serving the VM's share: without them the container's
+  // files are gone, and the VM must end (the guest would wait on its file system forever).
+  std::vector<UniqueFd> virtiofsd;
 
   // Ends the VM (destroy_vm.hpp: through libvirt, or by killing QEMU when libvirt is away).
   // Errors are logged: the caller is on its way out either way.

@@ -1,5 +1,5 @@
 // libvirt-backend/cgroups/host_cgroup.cpp: which host cgroup directories a container's VM joins
-// (mountinfo and /proc/<pid>/cgroup parsing, cgroupsPath forms) and which processes go there.
+// (mountinfo and /proc/<pid>/cgroup parsing, cgroupsPath forms).
 #include "cgroups/host_cgroup.hpp"
 
 #include <gtest/gtest.h>
@@ -144,49 +144,6 @@ TEST(PlanCgroupDirectories, HierarchyMountedFromASubtree) {
   auto dirs = planCgroupDirectories(h, *parseCgroupsPath("/docker/outer/inner"), {});
   ASSERT_EQ(dirs.size(), 1u);
   EXPECT_EQ(dirs[0].path, "/sys/fs/cgroup/memory/inner");
-}
-
-// ---- processes ----
-
-ProcessEntry process(pid_t pid, pid_t ppid, std::vector<std::string> argv) { return {pid, ppid, std::move(argv)}; }
-
-const std::string kShare = "/run/runvirt-vms/runvirt-1/share";
-
-std::vector<ProcessEntry> hostProcesses() {
-  return {
-      process(1, 0, {"/process_api"}),
-      process(100, 1, {"libvirtd"}),
-      process(200, 100, {"/usr/lib/qemu/virtiofsd", "--fd=31", "-o", "source=" + kShare + ",cache=always,xattr"}),
-      process(201, 200, {"/usr/lib/qemu/virtiofsd", "--fd=31", "-o", "source=" + kShare + ",cache=always,xattr"}),
-      process(210, 100, {"/usr/lib/qemu/virtiofsd", "--fd=31", "-o", "source=" + kShare + "2,cache=always"}),
-      process(300, 100, {"/usr/bin/qemu-system-x86_64", "-name", "guest=runvirt-1,debug-threads=on", "-S"}),
-      process(310, 100, {"/usr/bin/qemu-system-x86_64", "-name", "guest=runvirt-10,debug-threads=on", "-S"}),
-      process(400, 1, {"sh", "-c", "echo source=" + kShare}),
-  };
-}
-
-TEST(FindVmProcesses, QemuFromThePidFileVirtiofsdAndItsWorker) {
-  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-1", kShare, 300), (std::vector<pid_t>{200, 201, 300}));
-}
-
-TEST(FindVmProcesses, WithoutAPidFileQemuIsFoundByItsName) {
-  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-1", kShare, std::nullopt), (std::vector<pid_t>{200, 201, 300}));
-}
-
-TEST(FindVmProcesses, AStalePidFileIsIgnored) {
-  // The pid was reused by another domain's QEMU: its command line does not name ours.
-  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-1", kShare, 310), (std::vector<pid_t>{200, 201, 300}));
-  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-10", kShare + "2", 310), (std::vector<pid_t>{210, 310}));
-}
-
-TEST(FindVmProcesses, NoQemuIsNotFound) {
-  try {
-    findVmProcesses(hostProcesses(), "runvirt-2", kShare, std::nullopt);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), ErrorKind::NotFound);
-    EXPECT_TRUE(test::contains(e.message(), "runvirt-2"));
-  }
 }
 
 // ---- the record of created directories ----
