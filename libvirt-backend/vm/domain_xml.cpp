@@ -11,11 +11,37 @@ namespace {
 
 void writeOs(XmlWriter& xml, const VmConfig& vm) {
   xml.open("os");
-  // pc + no ACPI + a PVH vmlinux: the fastest boot measured under TCG.
-  xml.element("type", "hvm", {{"arch", "x86_64"}, {"machine", "pc"}});
+  // q35: PCI Express root ports take NICs plugged in later without ACPI (pc's hot-plug is ACPI's);
+  // no ACPI + a PVH vmlinux boot fastest under TCG.
+  xml.element("type", "hvm", {{"arch", "x86_64"}, {"machine", "q35"}});
   xml.element("kernel", vm.kernel);
   xml.element("initrd", vm.initrd);
   xml.element("cmdline", vm.cmdline);
+  xml.close();
+}
+
+// A guest NIC on a tap QEMU opens by name (runvirt made it: managed='no'), with the MAC of the
+// container's interface; the alias names it for a later unplug.
+void writeInterface(XmlWriter& xml, const NetworkInterface& nic) {
+  xml.open("interface", {{"type", "ethernet"}});
+  xml.empty("mac", {{"address", nic.mac}});
+  xml.empty("target", {{"dev", nic.tap}, {"managed", "no"}});
+  xml.empty("model", {{"type", "virtio"}});
+  xml.empty("alias", {{"name", interfaceAlias(nic)}});
+  xml.close();
+}
+
+// The PCI Express devices writeDevices() adds: the virtio-serial controller of the channels, the
+// virtio-fs device and the NICs.
+unsigned coldPluggedPciDevices(const VmConfig& vm) { return 2 + static_cast<unsigned>(vm.interfaces.size()); }
+
+// QEMU 6.1+ gives q35's root ports ACPI hot-plug by default; this guest has no ACPI, so the
+// ports must keep PCI Express native hot-plug (else even the devices present at boot read as
+// absent). libvirt 9.0 has no element for it (later versions: <acpi-bridge-hotplug>).
+void writeQemuArguments(XmlWriter& xml) {
+  xml.open("qemu:commandline");
+  xml.empty("qemu:arg", {{"value", "-global"}});
+  xml.empty("qemu:arg", {{"value", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off"}});
   xml.close();
 }
 
@@ -48,13 +74,11 @@ void writeDevices(XmlWriter& xml, const VmConfig& vm) {
   xml.empty("source", {{"dir", vm.paths.shareDir()}});
   xml.empty("target", {{"dir", std::string(agent::kShareTag)}});
   xml.close();
-  for (const auto& nic : vm.interfaces) {
-    xml.open("interface", {{"type", "ethernet"}});
-    xml.empty("mac", {{"address", nic.mac}});
-    xml.empty("target", {{"dev", nic.tap}, {"managed", "no"}});
-    xml.empty("model", {{"type", "virtio"}});
-    xml.close();
-  }
+  for (const auto& nic : vm.interfaces) writeInterface(xml, nic);
+  // One root port per device above, which libvirt fills in order, and hotplugSlots more, empty.
+  xml.empty("controller", {{"type", "pci"}, {"index", "0"}, {"model", "pcie-root"}});
+  unsigned ports = coldPluggedPciDevices(vm) + vm.hotplugSlots;
+  for (unsigned i = 0; i < ports; ++i) xml.empty("controller", {{"type", "pci"}, {"model", "pcie-root-port"}});
   xml.empty("controller", {{"type", "usb"}, {"model", "none"}});
   xml.empty("memballoon", {{"model", "none"}});
   xml.close();
@@ -62,9 +86,18 @@ void writeDevices(XmlWriter& xml, const VmConfig& vm) {
 
 }  // namespace
 
+std::string interfaceAlias(const NetworkInterface& nic) { return "ua-" + nic.tap; }
+
+std::string interfaceXml(const NetworkInterface& nic) {
+  XmlWriter xml;
+  writeInterface(xml, nic);
+  return xml.finish();
+}
+
 std::string buildDomainXml(const VmConfig& vm) {
   XmlWriter xml;
-  xml.open("domain", {{"type", vm.accelerator == Accelerator::Kvm ? "kvm" : "qemu"}});
+  xml.open("domain", {{"type", vm.accelerator == Accelerator::Kvm ? "kvm" : "qemu"},
+                      {"xmlns:qemu", "http://libvirt.org/schemas/domain/qemu/1.0"}});
   xml.element("name", vm.name);
   xml.element("title", "runvirt container " + vm.owner.containerId);
   // Who owns the VM (vm_owner.hpp): the reaper removes a domain whose owner is gone.
@@ -101,6 +134,7 @@ std::string buildDomainXml(const VmConfig& vm) {
   xml.open("seclabel", {{"type", "static"}, {"model", "dac"}, {"relabel", "no"}});
   xml.element("label", vm.qemuUser + ":" + vm.qemuUser);
   xml.close();
+  writeQemuArguments(xml);
   return xml.finish();
 }
 

@@ -36,6 +36,13 @@ class Hypervisor {
   virtual void resume(const std::string& name) = 0;
   // Every domain (running or paused; transient domains exist only while they run).
   virtual std::vector<DomainInfo> listDomains() = 0;
+  // Plugs a device (its XML, e.g. interfaceXml()) into the running domain.
+  virtual void attachDevice(const std::string& name, const std::string& deviceXml) = 0;
+  // Asks the running domain to let go of the device with user alias `alias` ("ua-..."); the
+  // removal completes when the guest releases it (asynchronously). False when no such device.
+  virtual bool detachDevice(const std::string& name, const std::string& alias) = 0;
+  // The running domain's live XML.
+  virtual std::string liveXml(const std::string& name) = 0;
   // "libvirt 9.0.0, QEMU 7.2.22"
   virtual std::string versions() = 0;
 };

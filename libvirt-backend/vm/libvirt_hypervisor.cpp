@@ -147,6 +147,30 @@ class LibvirtHypervisor : public Hypervisor {
     return out;
   }
 
+  void attachDevice(const std::string& name, const std::string& deviceXml) override {
+    if (virDomainAttachDeviceFlags(require(name).get(), deviceXml.c_str(), VIR_DOMAIN_AFFECT_LIVE) < 0) {
+      throwLibvirt("plug a device into domain `" + name + "`");
+    }
+  }
+
+  bool detachDevice(const std::string& name, const std::string& alias) override {
+    // Asynchronous: libvirt returns once QEMU was asked; the guest releases the device after.
+    if (virDomainDetachDeviceAlias(require(name).get(), alias.c_str(), VIR_DOMAIN_AFFECT_LIVE) < 0) {
+      virErrorPtr err = virGetLastError();
+      if (err && err->code == VIR_ERR_DEVICE_MISSING) return false;
+      throwLibvirt("unplug device `" + alias + "` from domain `" + name + "`");
+    }
+    return true;
+  }
+
+  std::string liveXml(const std::string& name) override {
+    char* xml = virDomainGetXMLDesc(require(name).get(), 0);
+    if (!xml) throwLibvirt("XML of domain `" + name + "`");
+    std::string text = xml;
+    std::free(xml);
+    return text;
+  }
+
   std::string versions() override {
     unsigned long lib = 0, hv = 0;
     if (virConnectGetLibVersion(conn_.get(), &lib) < 0) throwLibvirt("libvirt version");

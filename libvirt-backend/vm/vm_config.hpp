@@ -47,6 +47,8 @@ struct VmConfig {
   std::string qemuUser;
   VmPaths paths;
   std::vector<NetworkInterface> interfaces;
+  // Empty PCI Express root ports, for NICs plugged in while the VM runs.
+  unsigned hotplugSlots = 4;
   // A second virtio-serial port for DNS queries to Docker's embedded server (dns_relay.hpp).
   bool dnsRelay = false;
 };
@@ -68,5 +70,10 @@ std::string guestCmdline(const RuntimeConfig& config, Accelerator accelerator, b
 
 // Libvirt domain XML for the VM. Pure and deterministic.
 std::string buildDomainXml(const VmConfig& vm);
+
+// One guest NIC's <interface> element, as in the domain XML: for plugging it into a running VM.
+std::string interfaceXml(const NetworkInterface& nic);
+// The NIC's user alias ("ua-<tap>"): what unplugs it.
+std::string interfaceAlias(const NetworkInterface& nic);
 
 }  // namespace runvirt::backend

@@ -19,6 +19,11 @@ class Connection : public backend::Hypervisor {
   void suspend(const std::string& name) override { fake_.suspend(name); }
   void resume(const std::string& name) override { fake_.resume(name); }
   std::vector<backend::DomainInfo> listDomains() override { return fake_.listDomains(); }
+  void attachDevice(const std::string& name, const std::string& xml) override { fake_.attachDevice(name, xml); }
+  bool detachDevice(const std::string& name, const std::string& alias) override {
+    return fake_.detachDevice(name, alias);
+  }
+  std::string liveXml(const std::string& name) override { return fake_.liveXml(name); }
   std::string versions() override { return fake_.versions(); }
 
  private:
@@ -149,6 +154,27 @@ std::vector<backend::DomainInfo> FakeHypervisor::listDomains() {
     out.push_back({name, owner == owners_.end() ? std::nullopt : owner->second});
   }
   return out;
+}
+
+void FakeHypervisor::attachDevice(const std::string& name, const std::string& xml) {
+  std::string alias = attribute(xml, "<alias", "name");
+  record("attachDevice " + name + " " + alias);
+  requireDomain(name);
+  devices_[name][alias] = xml;
+}
+
+bool FakeHypervisor::detachDevice(const std::string& name, const std::string& alias) {
+  record("detachDevice " + name + " " + alias);
+  requireDomain(name);
+  return devices_[name].erase(alias) > 0;
+}
+
+std::string FakeHypervisor::liveXml(const std::string& name) {
+  record("liveXml " + name);
+  requireDomain(name);
+  std::string xml = "<domain><name>" + name + "</name><devices>";
+  for (const auto& [alias, device] : devices_[name]) xml += device;
+  return xml + "</devices></domain>";
 }
 
 std::string FakeHypervisor::versions() {

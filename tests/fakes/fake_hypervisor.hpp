@@ -55,6 +55,11 @@ class FakeHypervisor : public backend::Hypervisor {
   void suspend(const std::string& name) override;
   void resume(const std::string& name) override;
   std::vector<backend::DomainInfo> listDomains() override;
+  void attachDevice(const std::string& name, const std::string& deviceXml) override;
+  bool detachDevice(const std::string& name, const std::string& alias) override;
+  std::string liveXml(const std::string& name) override;
+  // The devices plugged into `name` since it started, by alias.
+  const std::map<std::string, std::string>& pluggedDevices(const std::string& name) { return devices_[name]; }
   std::string versions() override;
 
  private:
@@ -63,6 +68,7 @@ class FakeHypervisor : public backend::Hypervisor {
 
   std::map<std::string, backend::DomainState> domains_;
   std::map<std::string, std::optional<backend::VmOwner>> owners_;
+  std::map<std::string, std::map<std::string, std::string>> devices_;  // hot-plugged, by alias
   std::vector<std::string> calls_;
   std::vector<std::string> uris_;
   std::vector<std::string> startedXml_;

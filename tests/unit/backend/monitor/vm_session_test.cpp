@@ -92,7 +92,7 @@ TEST_F(VmSessionTest, StartsTheDomainOwnedByTheMonitor) {
   EXPECT_EQ(fake.calls(), std::vector<std::string>{"startTransient runvirt-web"});
   ASSERT_EQ(fake.startedXml().size(), 1u);
   const std::string& xml = fake.startedXml()[0];
-  EXPECT_TRUE(contains(xml, "<domain type='qemu'>"));  // tcg, as configured
+  EXPECT_TRUE(contains(xml, "<domain type='qemu' "));  // tcg, as configured
   EXPECT_TRUE(contains(xml, "<name>runvirt-web</name>"));
   EXPECT_TRUE(contains(xml, "<kernel>" + config.kernel + "</kernel>"));
   EXPECT_TRUE(contains(xml, "<initrd>" + config.initrd + "</initrd>"));

@@ -85,7 +85,7 @@ TEST(DomainXml, LimitsCaseSizesTheVm) {
 
 TEST(DomainXml, DefaultCaseIsTcg) {
   std::string xml = buildCase(xmlCase("default"));
-  EXPECT_TRUE(contains(xml, "<domain type='qemu'>"));
+  EXPECT_TRUE(contains(xml, "<domain type='qemu' "));
   EXPECT_TRUE(contains(xml, "<cpu mode='maximum'/>"));
   EXPECT_TRUE(contains(xml, "<memory unit='MiB'>512</memory>"));
   EXPECT_FALSE(contains(xml, "<interface"));
@@ -102,7 +102,7 @@ TEST(DomainXml, TbCacheOnlyUnderTcgAndWhenSet) {
 
 TEST(DomainXml, KvmCaseUsesTheHostCpu) {
   std::string xml = buildCase(xmlCase("kvm", Accelerator::Kvm));
-  EXPECT_TRUE(contains(xml, "<domain type='kvm'>"));
+  EXPECT_TRUE(contains(xml, "<domain type='kvm' "));
   EXPECT_TRUE(contains(xml, "<cpu mode='host-passthrough'/>"));
 }
 
@@ -128,6 +128,29 @@ TEST(DomainXml, DnsPortOnlyWhenRelaying) {
   std::string xml = buildCase(xmlCase("network", Accelerator::Tcg, false, {}, true));
   EXPECT_TRUE(contains(xml, "<source mode='bind' path='/run/runvirt-vms/runvirt-0123456789abcdef/dns.sock'/>"));
   EXPECT_TRUE(contains(xml, "<target type='virtio' name='org.runvirt.dns.0'/>"));
+}
+
+TEST(DomainXml, Q35WithARootPortPerDeviceAndFourFreeForHotPlug) {
+  std::string xml = buildCase(xmlCase("tap", Accelerator::Tcg, false, {{"rv-tap0", "52:54:00:12:34:56"}}));
+  EXPECT_TRUE(contains(xml, "machine='q35'"));
+  std::size_t ports = 0;
+  for (auto at = xml.find("model='pcie-root-port'"); at != std::string::npos; at = xml.find("model='pcie-root-port'", at + 1)) {
+    ++ports;
+  }
+  // virtio-serial, virtio-fs and the one NIC of the `tap` case, plus four empty ones.
+  EXPECT_EQ(ports, 3u + 4u);
+  // Native PCI Express hot-plug on those ports: the guest has no ACPI.
+  EXPECT_TRUE(contains(xml, "<qemu:arg value='ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off'/>"));
+}
+
+TEST(DomainXml, APluggedNicIsTheSameElementWithItsAlias) {
+  NetworkInterface nic{"rv0123456789", "02:42:ac:11:00:02"};
+  EXPECT_EQ(interfaceXml(nic),
+            "<interface type='ethernet'>\n  <mac address='02:42:ac:11:00:02'/>\n"
+            "  <target dev='rv0123456789' managed='no'/>\n  <model type='virtio'/>\n"
+            "  <alias name='ua-rv0123456789'/>\n</interface>\n");
+  std::string xml = buildCase(xmlCase("tap", Accelerator::Tcg, false, {{"rv0123456789", "02:42:ac:11:00:02"}}));
+  EXPECT_TRUE(contains(xml, "<alias name='ua-rv0123456789'/>"));
 }
 
 TEST(DomainXml, IsDeterministic) { EXPECT_EQ(buildCase(xmlCase("tap")), buildCase(xmlCase("tap"))); }
