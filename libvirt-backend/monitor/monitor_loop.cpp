@@ -20,10 +20,6 @@ namespace {
 
 constexpr std::size_t kMaxBufferedOutput = 4u << 20;  // stop reading the guest past this
 constexpr std::size_t kMaxBufferedInput = 1u << 20;   // stop reading stdin past this
-constexpr double kKillGraceSeconds = 3;               // SIGKILL in the guest, else destroy the VM
-constexpr double kDrainSeconds = 10;                  // after an exit, for readers of our output
-constexpr double kRequestTimeout = 30;
-constexpr long kControlReceiveSeconds = 5;  // a control client must send its request in time
 
 bool ignoredByDefault(int signal) {
   return signal == SIGCHLD || signal == SIGCONT || signal == SIGURG || signal == SIGWINCH;
@@ -56,14 +52,15 @@ void OutputSink::writeSome() {
 }
 
 MonitorLoop::MonitorLoop(const StateStore& store, std::string id, VmSession& session, WorkloadStdio& stdio,
-                         UniqueFd controlListener, UniqueFd signals)
+                         UniqueFd controlListener, UniqueFd signals, MonitorLoopTiming timing)
     : store_(store),
       id_(std::move(id)),
       session_(session),
       agent_(*session.agent),
       stdio_(stdio),
       listener_(std::move(controlListener)),
-      signals_(std::move(signals)) {
+      signals_(std::move(signals)),
+      timing_(timing) {
   ProcessIo& init = processes_[agent::kInitProcess];
   init.in = stdio_.in;
   init.terminal = stdio_.terminal;
@@ -121,8 +118,8 @@ ExitStatus MonitorLoop::run() {
     int rc = poll(fds.data(), fds.size(), pollTimeoutMs());
     if (rc < 0 && errno != EINTR) throwErrno("poll");
     if (phase_ == Phase::Running && killDeadline_ && log::monotonicSeconds() >= killDeadline_) {
-      log::warn("the workload did not die within " + std::to_string(int(kKillGraceSeconds)) +
-                " s of SIGKILL: destroying the VM");
+      log::warn("the workload did not die within " + formatSeconds(timing_.killGraceSeconds, 1) +
+                " of SIGKILL: destroying the VM");
       session_.destroy();
       exitWith({0, SIGKILL});
     }
@@ -157,7 +154,7 @@ void MonitorLoop::handleAgentEvent(AgentEvent event) {
       exitWith(status);
     } else if (auto it = processes_.find(exited->process); it != processes_.end()) {
       it->second.exit = status;
-      it->second.drainDeadline = log::monotonicSeconds() + kDrainSeconds;
+      it->second.drainDeadline = log::monotonicSeconds() + timing_.drainSeconds;
     }
   } else if (auto* response = std::get_if<agent::Response>(&event)) {
     if (!response->error.empty()) log::debug("agent: " + response->error);
@@ -210,7 +207,8 @@ void MonitorLoop::handleControlConnection() {
   UniqueFd conn(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!conn) return;
   // A client that connects and says nothing must not stall the loop.
-  timeval wait{kControlReceiveSeconds, 0};
+  auto wholeSeconds = static_cast<long>(timing_.controlReceiveSeconds);
+  timeval wait{wholeSeconds, static_cast<long>((timing_.controlReceiveSeconds - double(wholeSeconds)) * 1e6)};
   setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
   control::Reply reply;
   try {
@@ -250,7 +248,7 @@ control::Reply MonitorLoop::start() {
   double t0 = log::monotonicSeconds();
   agent::Response response;
   try {
-    response = agent_.call(agent::StartContainer{id_}, kRequestTimeout);
+    response = agent_.call(agent::StartContainer{id_}, timing_.requestTimeoutSeconds);
   } catch (Error& e) {
     exitWith({1, 0});
     throw;
@@ -270,7 +268,7 @@ control::Reply MonitorLoop::kill(int signal, bool all) {
     return control::Done{};
   }
   agent_.send(agent::SignalProcess{agent::kInitProcess, signal, all});
-  if (signal == SIGKILL && !killDeadline_) killDeadline_ = log::monotonicSeconds() + kKillGraceSeconds;
+  if (signal == SIGKILL && !killDeadline_) killDeadline_ = log::monotonicSeconds() + timing_.killGraceSeconds;
   return control::Done{};
 }
 
@@ -289,7 +287,7 @@ control::Reply MonitorLoop::exec(agent::ProcessSpec spec, std::vector<UniqueFd> 
   io.out.fd = spec.terminal ? io.owned[0].get() : io.owned[1].get();
   io.err.fd = spec.terminal ? io.owned[0].get() : io.owned[2].get();
   agent::Response response = withContext("unable to start container process", [&] {
-    return agent_.call(agent::ExecProcess{id_, id, std::move(spec)}, kRequestTimeout);
+    return agent_.call(agent::ExecProcess{id_, id, std::move(spec)}, timing_.requestTimeoutSeconds);
   });
   control::send(connection.get(), control::ExecStarted{response.pid.value_or(0), id});
   io.session = std::move(connection);
@@ -352,7 +350,7 @@ void MonitorLoop::exitWith(ExitStatus status) {
   if (phase_ == Phase::Exited) return;
   status_ = status;
   phase_ = Phase::Exited;
-  drainDeadline_ = log::monotonicSeconds() + kDrainSeconds;
+  drainDeadline_ = log::monotonicSeconds() + timing_.drainSeconds;
   // With its init gone the container's other processes are gone too (its pid namespace).
   for (auto& [id, io] : processes_) {
     if (id != agent::kInitProcess && !io.exit) {
