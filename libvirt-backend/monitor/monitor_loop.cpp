@@ -107,6 +107,9 @@ void MonitorLoop::addPollFds(std::vector<pollfd>& fds, std::vector<Handler>& han
 
 ExitStatus MonitorLoop::run() {
   for (;;) {
+    // What came with the response to a call (start, exec) waits in the client: the socket
+    // will not report it again.
+    handleAgentEvents();
     finishExecs();
     if (phase_ == Phase::Exited &&
         (processes_.at(agent::kInitProcess).outputDrained() || log::monotonicSeconds() >= drainDeadline_)) {
@@ -136,11 +139,15 @@ ExitStatus MonitorLoop::run() {
 void MonitorLoop::handleAgent() {
   agent_.flush();
   bool open = agent_.readAvailable();
-  while (auto event = agent_.nextEvent()) handleAgentEvent(std::move(*event));
+  handleAgentEvents();
   if (!open && phase_ != Phase::Exited) {
     log::warn("the container's VM stopped without its process exiting first (destroyed or crashed)");
     exitWith({0, SIGKILL});
   }
+}
+
+void MonitorLoop::handleAgentEvents() {
+  while (auto event = agent_.nextEvent()) handleAgentEvent(std::move(*event));
 }
 
 void MonitorLoop::handleAgentEvent(AgentEvent event) {

@@ -38,6 +38,7 @@ class MonitorLoop {
 
   void addPollFds(std::vector<pollfd>& fds, std::vector<Handler>& handlers);
   void handleAgent();
+  void handleAgentEvents();
   void handleAgentEvent(AgentEvent event);
   void handleInput(ProcessIo& io);
   void handleSignals();

@@ -397,6 +397,17 @@ TEST_F(MonitorLoopTest, RunReturnsTheInitsExitCodeAndTheContainerIsStopped) {
   EXPECT_EQ(storedStatus(), oci::Status::Stopped);
 }
 
+// Its output and exit come with the response to start_container, which the loop waits for: they
+// used to stay queued in the agent client, unseen, until the guest sent something else.
+TEST_F(MonitorLoopTest, AnInitThatExitsRightAfterStartEndsTheContainer) {
+  guest.onStart(exitsWith(7, "hello\n", "bye\n"));
+  startLoop();
+  start();
+  EXPECT_EQ(describe(waitForExit()), "exit 7");
+  EXPECT_EQ(readUpTo(stdoutPipe.read.get(), 6, 0), "hello\n");
+  EXPECT_EQ(readUpTo(stderrPipe.read.get(), 4, 0), "bye\n");
+}
+
 TEST_F(MonitorLoopTest, RunReturnsTheSignalThatKilledTheInit) {
   startLoop();
   start();
@@ -572,6 +583,18 @@ TEST_F(MonitorLoopTest, AnExecdProcessesOutputGoesToItsPipesAndItsExitToItsSessi
   EXPECT_EQ(requests(), (std::vector<std::string>{"start_container web", "exec_process web 1 /bin/echo hi"}));
   EXPECT_TRUE(stillRunningAfter(0));  // the container goes on
   EXPECT_EQ(readUpTo(stdoutPipe.read.get(), 1, 0), "");
+}
+
+// As for start: what comes with exec_process's response must not wait for more from the guest.
+TEST_F(MonitorLoopTest, AnExecdProcessThatEndsAtOnceIsReportedToItsSession) {
+  guest.onExec(exitsWith(3, "exec out", "exec err"));
+  startLoop();
+  start();
+  ExecSession exec = openExec();
+  ASSERT_EQ(control::typeName(*exec.reply), "exec_started") << describe(exec.reply);
+  EXPECT_EQ(describe(replyWithin(exec.connection.get())), "exited exit 3");
+  EXPECT_EQ(readToEnd(exec.out.read.get()), "exec out");
+  EXPECT_EQ(readToEnd(exec.err.read.get()), "exec err");
 }
 
 TEST_F(MonitorLoopTest, AnExecdProcessGetsTheInputOfItsPipe) {
