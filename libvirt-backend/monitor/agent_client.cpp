@@ -57,7 +57,8 @@ void AgentClient::flush() {
 bool AgentClient::readAvailable() {
   char buf[65536];
   bool open = true;
-  while (open) {
+  std::size_t received = 0;
+  while (open && received < kMaxReadPerCall) {
     ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -69,6 +70,7 @@ bool AgentClient::readAvailable() {
       open = false;
     } else {
       decoder_.feed(buf, static_cast<std::size_t>(n));
+      received += static_cast<std::size_t>(n);
     }
   }
   // At end of file too: what the guest sent before it went away (a last exit) still counts.

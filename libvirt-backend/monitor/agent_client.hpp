@@ -45,9 +45,12 @@ class AgentClient {
   std::size_t pendingOutput() const { return out_.size(); }
   // Writes what the socket takes now.
   void flush();
-  // Reads what is available and decodes it into events. Returns false at end of file
-  // (the VM is gone). Throws Error when the guest breaks the protocol.
+  // Reads what is available, up to kMaxReadPerCall bytes, and decodes it into events. Returns
+  // false at end of file (the VM is gone). Throws Error when the guest breaks the protocol.
   bool readAvailable();
+  // A guest that sends without pause must not keep the caller in readAvailable(): the monitor's
+  // loop stops reading when its output buffers are full, and the socket stays readable for the rest.
+  static constexpr std::size_t kMaxReadPerCall = 1u << 20;
   std::optional<AgentEvent> nextEvent();
 
  private:

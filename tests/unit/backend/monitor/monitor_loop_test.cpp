@@ -688,6 +688,19 @@ TEST_F(MonitorLoopTest, AGuestThatDiesBeforeStartEndsTheContainerAsKilled) {
 
 // ---- slow and absent readers ----
 
+TEST_F(MonitorLoopTest, OutputNobodyReadsStopsTheLoopReadingTheGuestUntilItIsRead) {
+  startLoop();
+  start();
+  std::string flood = patterned(8 << 20);  // twice the loop's limit
+  guest.sendOutput(0, agent::Stream::Stdout, flood);
+  guest.sendOutput(0, agent::Stream::Stderr, "after the flood");
+  // Stderr is free to take it, but the loop has stopped reading the channel it comes on.
+  EXPECT_FALSE(readableWithin(stderrPipe.read.get(), 0.5)) << "the loop read past its output limit";
+  roundTrip();  // and still serves requests meanwhile
+  EXPECT_TRUE(readUpTo(stdoutPipe.read.get(), flood.size()) == flood);
+  EXPECT_EQ(readUpTo(stderrPipe.read.get(), 15), "after the flood");
+}
+
 TEST_F(MonitorLoopTest, AfterTheExitASlowReaderStillGetsAllTheOutput) {
   startLoop(drainingFor(3));
   start();
