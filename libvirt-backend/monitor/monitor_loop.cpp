@@ -296,9 +296,11 @@ control::Reply MonitorLoop::exec(agent::ProcessSpec spec, std::vector<UniqueFd> 
   agent::Response response = withContext("unable to start container process", [&] {
     return agent_.call(agent::ExecProcess{id_, id, std::move(spec)}, timing_.requestTimeoutSeconds);
   });
-  control::send(connection.get(), control::ExecStarted{response.pid.value_or(0), id});
+  // Tracked whatever becomes of the reply: the process runs in the guest now. An exec monitor
+  // that left before it came leaves a session at end of file, which has the process killed.
   io.session = std::move(connection);
-  processes_.emplace(id, std::move(io));
+  ProcessIo& added = processes_.emplace(id, std::move(io)).first->second;
+  control::sendIfConnected(added.session.get(), control::ExecStarted{response.pid.value_or(0), id});
   return control::Done{};
 }
 

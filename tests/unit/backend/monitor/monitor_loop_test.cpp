@@ -633,6 +633,22 @@ TEST_F(MonitorLoopTest, AnExecSessionThatClosesEarlyKillsItsProcess) {
   EXPECT_TRUE(stillRunningAfter(0));
 }
 
+// The exec_started reply used to fail, and the process went on in the guest untracked: its output
+// dropped, never killed, never reported.
+TEST_F(MonitorLoopTest, AnExecMonitorGoneBeforeItsProcessStartedHasItKilled) {
+  startLoop();
+  start();
+  {
+    // Sends the request and goes away without waiting for exec_started.
+    Pipe in, out, err;
+    UniqueFd connection = control::connect(controlSocket());
+    control::send(connection.get(), control::Exec{}, {in.read.get(), out.write.get(), err.write.get()});
+  }
+  EXPECT_TRUE(guestSaw("exec_process web 1"));
+  EXPECT_TRUE(guestSaw("signal_process 1 9")) << "the exec'd process runs on with nobody to wait for it";
+  EXPECT_TRUE(stillRunningAfter(0));
+}
+
 TEST_F(MonitorLoopTest, ExecNumbersItsProcessesAndNeedsThreeFds) {
   guest.onExec(exitsWith(0));
   startLoop();
