@@ -137,8 +137,19 @@ ExitStatus MonitorLoop::run() {
 }
 
 void MonitorLoop::handleAgent() {
-  agent_.flush();
-  bool open = agent_.readAvailable();
+  bool open;
+  try {
+    agent_.flush();
+    open = agent_.readAvailable();
+  } catch (const Error& e) {
+    // A guest that breaks the protocol cannot be controlled any more: what it sent before still
+    // counts, then it goes as a crashed VM would, rather than run on while our output drains.
+    handleAgentEvents();
+    log::error("agent channel: " + e.message() + ": destroying the VM");
+    session_.destroy();
+    exitWith({0, SIGKILL});
+    return;
+  }
   handleAgentEvents();
   if (!open && phase_ != Phase::Exited) {
     log::warn("the container's VM stopped without its process exiting first (destroyed or crashed)");

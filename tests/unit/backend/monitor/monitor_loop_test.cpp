@@ -702,6 +702,19 @@ TEST_F(MonitorLoopTest, AGuestThatDiesBeforeStartEndsTheContainerAsKilled) {
   EXPECT_EQ(storedStatus(), oci::Status::Stopped);
 }
 
+// run() used to throw the client's error: the container's record stayed `running` and output that
+// came in the same read as the bad frame was dropped.
+TEST_F(MonitorLoopTest, AGuestThatBreaksTheProtocolIsDestroyedAndTheContainerEndsAsKilled) {
+  startLoop();
+  start();
+  guest.sendOutput(0, agent::Stream::Stdout, "sane output");
+  guest.sendRaw(FakeAgent::malformedJson());
+  EXPECT_EQ(describe(waitForExit()), "killed by 9");
+  EXPECT_EQ(readUpTo(stdoutPipe.read.get(), 11), "sane output");  // what came before the garbage
+  EXPECT_EQ(hypervisor.calls(), std::vector<std::string>{"destroy runvirt-web"});
+  EXPECT_EQ(storedStatus(), oci::Status::Stopped);
+}
+
 // ---- slow and absent readers ----
 
 TEST_F(MonitorLoopTest, OutputNobodyReadsStopsTheLoopReadingTheGuestUntilItIsRead) {
