@@ -85,9 +85,13 @@ void MonitorLoop::addPollFds(std::vector<pollfd>& fds, std::vector<Handler>& han
   };
   std::size_t buffered = 0;
   for (const auto& [id, io] : processes_) buffered += io.out.pending.size() + io.err.pending.size();
-  bool readGuest = phase_ != Phase::Exited && buffered < kMaxBufferedOutput;
-  add(agent_.fd(), static_cast<short>((readGuest ? POLLIN : 0) | (agent_.pendingOutput() ? POLLOUT : 0)),
-      [this] { handleAgent(); });
+  // Once the container has exited the guest has nothing more to say, and a channel it closed
+  // would report POLLHUP to every poll while the output drains.
+  if (phase_ != Phase::Exited) {
+    bool readGuest = buffered < kMaxBufferedOutput;
+    add(agent_.fd(), static_cast<short>((readGuest ? POLLIN : 0) | (agent_.pendingOutput() ? POLLOUT : 0)),
+        [this] { handleAgent(); });
+  }
   add(signals_.get(), POLLIN, [this] { handleSignals(); });
   for (const auto& virtiofsd : session_.virtiofsd) {
     if (phase_ != Phase::Exited) add(virtiofsd.get(), POLLIN, [this] { handleFileSystemLost(); });

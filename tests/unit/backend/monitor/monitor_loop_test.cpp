@@ -8,10 +8,12 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -751,6 +753,28 @@ TEST_F(MonitorLoopTest, AReaderThatNeverReadsHoldsTheExitOnlyUntilTheDrainDeadli
   double waited = log::monotonicSeconds() - exited;
   EXPECT_GE(waited, 0.5);
   EXPECT_LT(waited, 3);
+}
+
+// A closed agent channel reports POLLHUP on every poll, whatever was asked: the loop used to poll
+// it while it drained the output of a guest that had died, and spun on a core for the drain time.
+TEST_F(MonitorLoopTest, DrainingTheOutputOfAGuestThatDiedDoesNotSpin) {
+  startLoop(drainingFor(3));
+  start();
+  guest.sendOutput(0, agent::Stream::Stdout, patterned(1 << 20));  // more than the pipe takes
+  guest.closeChannel();
+  ASSERT_TRUE(becomes(oci::Status::Stopped));
+  clockid_t loopClock;
+  ASSERT_EQ(pthread_getcpuclockid(loopThread.native_handle(), &loopClock), 0);
+  auto cpuSeconds = [&] {
+    timespec t{};
+    clock_gettime(loopClock, &t);
+    return double(t.tv_sec) + double(t.tv_nsec) / 1e9;
+  };
+  double before = cpuSeconds();
+  EXPECT_TRUE(stillRunningAfter(0.5));  // waiting for a reader
+  EXPECT_LT(cpuSeconds() - before, 0.1) << "the loop was busy while it had nothing to do";
+  readUpTo(stdoutPipe.read.get(), 1 << 20);
+  EXPECT_EQ(describe(waitForExit()), "killed by 9");
 }
 
 TEST_F(MonitorLoopTest, AReaderThatWentAwayDoesNotHoldTheExit) {
