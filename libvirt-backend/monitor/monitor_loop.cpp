@@ -169,7 +169,10 @@ void MonitorLoop::handleAgentEvent(AgentEvent event) {
   if (auto* chunk = std::get_if<OutputChunk>(&event)) {
     auto it = processes_.find(chunk->process);
     if (it == processes_.end()) return;
-    (chunk->stream == agent::Stream::Stderr ? it->second.err : it->second.out).push(chunk->bytes);
+    ProcessIo& io = it->second;
+    // Streams that share an fd (a terminal's) share its sink: the loop writes only that one.
+    bool ownSink = chunk->stream == agent::Stream::Stderr && io.err.fd != io.out.fd;
+    (ownSink ? io.err : io.out).push(chunk->bytes);
   } else if (auto* exited = std::get_if<agent::ProcessExited>(&event)) {
     ExitStatus status{exited->code, exited->signal};
     if (exited->process == agent::kInitProcess) {

@@ -830,5 +830,21 @@ TEST_F(MonitorLoopTerminalTest, RelaysThePtyAndItsWindowSize) {
                                                   "resize_terminal 0 50x132"}));
 }
 
+// The real agent sends a terminal's output as stdout, but a guest may say stderr: those bytes
+// used to wait in a sink the loop never wrote (it shares the pty's fd with stdout's), and held
+// the exit until the drain deadline.
+TEST_F(MonitorLoopTerminalTest, StderrFromTheGuestGoesToThePtyToo) {
+  startLoop(drainingFor(3));
+  start();
+  guest.sendOutput(0, agent::Stream::Stdout, "out ");
+  guest.sendOutput(0, agent::Stream::Stderr, "err ");
+  guest.sendOutput(0, agent::Stream::Stdout, "out");
+  EXPECT_EQ(readUpTo(pty.master.get(), 11, 1), "out err out");
+  double exited = log::monotonicSeconds();
+  guest.sendExit(0, 0);
+  EXPECT_EQ(describe(waitForExit()), "exit 0");
+  EXPECT_LT(log::monotonicSeconds() - exited, 2) << "the exit waited for output that could not be written";
+}
+
 }  // namespace
 }  // namespace runvirt::backend
