@@ -48,6 +48,11 @@ void AgentClient::flush() {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) return;
+      // The guest is gone: what it would have read is lost, and readAvailable() reports the end.
+      if (errno == EPIPE || errno == ECONNRESET) {
+        out_.clear();
+        return;
+      }
       throwErrno("write to agent");
     }
     out_.erase(0, static_cast<std::size_t>(n));

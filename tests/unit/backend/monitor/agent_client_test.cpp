@@ -282,6 +282,20 @@ TEST(AgentClient, OutputSentBeforeTheGuestWentAwayIsStillRead) {
   EXPECT_EQ(pumped.events, (std::vector<std::string>{"output 0 stdout last words", "exit 0 signal 9"}));
 }
 
+// The monitor's loop writes stdin, signals and resizes from several handlers; a write to a guest
+// that has gone used to throw EPIPE out of whichever came first, before the end was read.
+TEST(AgentClient, WritesToAGuestThatHasGoneAreDroppedAndTheEndIsRead) {
+  FakeAgent guest;
+  AgentClient client = connectedClientOf(guest);
+  guest.closeChannel();
+  ASSERT_TRUE(guest.waitUntil([](const FakeAgent::Recorded& r) { return r.channelClosed; }));
+  client.sendStdin(0, "typed too late");
+  client.send(agent::SignalProcess{0, SIGTERM, false});
+  EXPECT_EQ(client.pendingOutput(), 0u);
+  EXPECT_FALSE(client.readAvailable());
+  EXPECT_EQ(errorOf([&] { client.call(agent::ListProcesses{"web"}, 5); }), "the VM closed the agent channel");
+}
+
 TEST(AgentClient, AResponseJustBeforeTheChannelClosesStillAnswersTheCall) {
   FakeAgent guest;  // answers shutdown, then powers off: the response and the end arrive together
   AgentClient client = connectedClientOf(guest);

@@ -697,6 +697,24 @@ TEST_F(MonitorLoopTest, AGuestThatDiesMidRunEndsTheContainerAsKilled) {
   EXPECT_EQ(storedStatus(), oci::Status::Stopped);
 }
 
+// The loop runs the handlers of one poll in turn, the agent channel's first: input that was ready
+// in the same poll as the end of the channel used to be written to the closed channel, and the
+// EPIPE escaped run().
+TEST_F(MonitorLoopTest, InputThatComesAsTheGuestDiesIsDropped) {
+  MonitorLoopTiming timing = kTestTiming;
+  timing.controlReceiveSeconds = 0.5;
+  startLoop(timing);
+  start();
+  // A client that says nothing holds the loop in its receive while both happen.
+  UniqueFd silent = control::connect(controlSocket());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  guest.closeChannel();
+  ASSERT_TRUE(guest.waitUntil([](const FakeAgent::Recorded& r) { return r.channelClosed; }));
+  writeAll(stdinPipe.write.get(), "typed as the VM died");
+  EXPECT_EQ(describe(waitForExit()), "killed by 9");
+  EXPECT_EQ(storedStatus(), oci::Status::Stopped);
+}
+
 TEST_F(MonitorLoopTest, AGuestThatDiesBeforeStartEndsTheContainerAsKilled) {
   startLoop();
   guest.closeChannel();
