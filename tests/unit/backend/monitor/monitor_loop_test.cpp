@@ -193,7 +193,9 @@ std::string describe(const std::optional<control::Reply>& reply) {
   if (!reply) return "nothing";
   std::string text = control::typeName(*reply);
   if (const auto* failed = std::get_if<control::Failed>(&*reply)) text += " " + failed->error;
-  if (const auto* exited = std::get_if<control::Exited>(&*reply)) text += " " + describe(ExitStatus{exited->code, exited->signal});
+  if (const auto* exited = std::get_if<control::Exited>(&*reply)) {
+    text += " " + describe(ExitStatus{exited->code, exited->signal});
+  }
   return text;
 }
 
@@ -236,10 +238,10 @@ class MonitorLoopTest : public ::testing::Test {
 
   void TearDown() override {
     if (!loopThread.joinable()) return;
-    if (exit.valid() && exit.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    if (outcome.valid() && outcome.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
       // A test that failed before the workload ended: end it as a vanished VM does.
       guest.closeChannel();
-      if (exit.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+      if (outcome.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
         std::fprintf(stderr, "the monitor loop did not end after its VM was gone: aborting instead of hanging\n");
         std::abort();
       }
@@ -253,7 +255,7 @@ class MonitorLoopTest : public ::testing::Test {
     signalWriter = std::move(signals.write);
     loop.emplace(store, "web", session, stdio, std::move(listener), std::move(signals.read), timing);
     std::promise<ExitStatus> result;
-    exit = result.get_future();
+    outcome = result.get_future();
     loopThread = std::thread([this, result = std::move(result)]() mutable {
       try {
         result.set_value(loop->run());
@@ -265,15 +267,15 @@ class MonitorLoopTest : public ::testing::Test {
 
   // What run() returned (rethrows what it threw).
   ExitStatus waitForExit(double seconds = kPatience) {
-    if (exit.wait_for(std::chrono::duration<double>(seconds)) != std::future_status::ready) {
+    if (outcome.wait_for(std::chrono::duration<double>(seconds)) != std::future_status::ready) {
       ADD_FAILURE() << "the loop did not end within " << seconds << " s";
       return {-1, -1};
     }
-    return exit.get();
+    return outcome.get();
   }
 
   bool stillRunningAfter(double seconds) {
-    return exit.wait_for(std::chrono::duration<double>(seconds)) == std::future_status::timeout;
+    return outcome.wait_for(std::chrono::duration<double>(seconds)) == std::future_status::timeout;
   }
 
   std::string controlSocket() const { return dir / "control.sock"; }
@@ -340,7 +342,7 @@ class MonitorLoopTest : public ::testing::Test {
   UniqueFd listener;
   UniqueFd signalWriter;
   std::optional<MonitorLoop> loop;
-  std::future<ExitStatus> exit;
+  std::future<ExitStatus> outcome;  // of run()
   std::thread loopThread;
 };
 
@@ -428,7 +430,9 @@ TEST_F(MonitorLoopTest, AStartTheGuestRefusesFailsAndEndsTheContainer) {
 
 TEST_F(MonitorLoopTest, AStartTheGuestDoesNotAnswerTimesOut) {
   guest.answer("start_container", FakeAgent::Answer::silence());
-  startLoop();
+  MonitorLoopTiming timing = kTestTiming;
+  timing.requestTimeoutSeconds = 0.3;
+  startLoop(timing);
   EXPECT_EQ(errorOf([&] { request(control::Start{}); }), "agent: no answer to start_container");
   EXPECT_EQ(describe(waitForExit()), "exit 1");
 }
@@ -505,6 +509,7 @@ TEST_F(MonitorLoopTest, ASignalTheMonitorReceivesIsForwardedToTheInit) {
   guest.onStart(diesOfSignals());
   startLoop();
   start();
+  deliver(SIGWINCH);  // without a terminal: nothing to resize, and not for the workload
   deliver(SIGTERM);
   EXPECT_EQ(describe(waitForExit()), "killed by " + std::to_string(SIGTERM));
   EXPECT_EQ(requests(), (std::vector<std::string>{"start_container web", "signal_process 0 15"}));
@@ -521,13 +526,14 @@ TEST_F(MonitorLoopTest, ASignalTheMonitorReceivesBeforeStartEndsTheContainer) {
 
 TEST_F(MonitorLoopTest, AMalformedRequestIsAnsweredWithFailedAndTheLoopKeepsServing) {
   startLoop();
-  for (const std::string& packet : {std::string("not json"), std::string(R"({"version":1,"type":"surprise"})"),
-                                    std::string(R"({"version":99,"type":"start"})")}) {
+  const std::pair<std::string, std::string> packets[] = {
+      {"not json", "failed control message is not JSON"},
+      {R"({"version":1,"type":"surprise"})", "failed unknown control message type `surprise`"},
+      {R"({"version":99,"type":"start"})", "failed control protocol version 99"}};
+  for (const auto& [packet, reply] : packets) {
     UniqueFd connection = control::connect(controlSocket());
     ASSERT_EQ(::send(connection.get(), packet.data(), packet.size(), MSG_NOSIGNAL), ssize_t(packet.size()));
-    std::optional<control::Reply> reply = replyWithin(connection.get());
-    ASSERT_TRUE(reply) << packet;
-    EXPECT_TRUE(std::holds_alternative<control::Failed>(*reply)) << packet << ": " << describe(reply);
+    EXPECT_TRUE(contains(describe(replyWithin(connection.get())), reply)) << packet;
   }
   EXPECT_TRUE(requests().empty());
   start();
@@ -547,11 +553,9 @@ TEST_F(MonitorLoopTest, AClientThatSaysNothingIsDroppedAndOthersAreServed) {
   timing.controlReceiveSeconds = 0.3;
   startLoop(timing);
   UniqueFd silent = control::connect(controlSocket());
-  double connected = log::monotonicSeconds();
-  start();
-  std::optional<control::Reply> reply = replyWithin(silent.get());
-  EXPECT_TRUE(contains(describe(reply), "failed control socket: receive: Resource temporarily unavailable"));
-  EXPECT_LT(log::monotonicSeconds() - connected, kPatience);
+  start();  // served once the loop gave up on the silent one
+  EXPECT_TRUE(contains(describe(replyWithin(silent.get())),
+                       "failed control socket: receive: Resource temporarily unavailable"));
 }
 
 TEST_F(MonitorLoopTest, ListHostPidsNamesTheMonitorAndEveryExecMonitor) {
