@@ -21,8 +21,15 @@ namespace {
 constexpr std::size_t kMaxBufferedOutput = 4u << 20;  // stop reading the guest past this
 constexpr std::size_t kMaxBufferedInput = 1u << 20;   // stop reading stdin past this
 
-bool ignoredByDefault(int signal) {
-  return signal == SIGCHLD || signal == SIGCONT || signal == SIGURG || signal == SIGWINCH;
+// Signals whose default action leaves a process alive: ignored, or stopping it (job control).
+bool survivedByDefault(int signal) {
+  switch (signal) {
+    case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:
+    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+      return true;
+    default:
+      return false;
+  }
 }
 
 void updateStatus(const StateStore& store, const std::string& id, oci::Status status) {
@@ -289,7 +296,7 @@ control::Reply MonitorLoop::kill(int signal, bool all) {
   if (phase_ == Phase::Exited) throw Error("container not running", ErrorKind::NotRunning);
   if (phase_ == Phase::Created) {
     // Like runc's parked init: default-fatal signals end the container before it ran.
-    if (!ignoredByDefault(signal)) exitWith({0, signal});
+    if (!survivedByDefault(signal)) exitWith({0, signal});
     return control::Done{};
   }
   agent_.send(agent::SignalProcess{agent::kInitProcess, signal, all});

@@ -455,9 +455,11 @@ TEST_F(MonitorLoopTest, AFatalSignalBeforeStartEndsTheContainerLikeRuncsParkedIn
   EXPECT_TRUE(requests().empty());  // nothing ran in the guest
 }
 
-TEST_F(MonitorLoopTest, SignalsIgnoredByDefaultBeforeStartLeaveTheContainerCreated) {
+// Stop signals included: they used to end the container as if they had killed it, and SIGSTOP
+// then stopped the monitor (which dies of its workload's signal) instead of letting it exit.
+TEST_F(MonitorLoopTest, SignalsThatDoNotEndAProcessBeforeStartLeaveTheContainerCreated) {
   startLoop();
-  for (int signal : {SIGCHLD, SIGWINCH, SIGCONT, SIGURG}) {
+  for (int signal : {SIGCHLD, SIGWINCH, SIGCONT, SIGURG, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU}) {
     EXPECT_TRUE(std::holds_alternative<control::Done>(request(control::Kill{signal, false}))) << signal;
   }
   EXPECT_TRUE(stillRunningAfter(0.1));
