@@ -490,6 +490,18 @@ TEST_F(MonitorLoopTest, ASigkillTheGuestDoesNotCarryOutDestroysTheVmAfterTheGrac
   EXPECT_EQ(storedStatus(), oci::Status::Stopped);
 }
 
+TEST_F(MonitorLoopTest, AVmThatCannotBeDestroyedAfterTheGracePeriodStillEndsTheContainer) {
+  hypervisor.failCall(1, "libvirt is gone");
+  startLoop();
+  start();
+  guest.sendOutput(0, agent::Stream::Stdout, "still relayed");
+  request(control::Kill{SIGKILL, false});
+  EXPECT_EQ(describe(waitForExit()), "killed by 9");
+  EXPECT_EQ(hypervisor.calls(), std::vector<std::string>{"destroy runvirt-web"});
+  EXPECT_EQ(readUpTo(stdoutPipe.read.get(), 13), "still relayed");
+  EXPECT_EQ(storedStatus(), oci::Status::Stopped);
+}
+
 TEST_F(MonitorLoopTest, KillAfterTheExitIsNotRunning) {
   // The loop ends once the init's output has drained, so only a reader that holds it back keeps
   // the loop serving after the exit.
@@ -678,6 +690,29 @@ TEST_F(MonitorLoopTest, AnExecTheGuestRefusesFailsWithRuncsPrefix) {
   EXPECT_EQ(describe(exec.reply),
             R"(failed unable to start container process: exec: "nope": executable file not found in $PATH)");
   EXPECT_TRUE(stillRunningAfter(0));
+}
+
+// As the exec monitor does with a terminal: its pty alone, for input and output.
+TEST_F(MonitorLoopTest, ATerminalExecSessionRelaysItsPtyAndItsResizes) {
+  startLoop();
+  start();
+  HostPty pty = openHostPty();
+  RawMode raw(pty.slave.get());
+  agent::ProcessSpec spec;
+  spec.args = {"/bin/sh"};
+  spec.terminal = true;
+  UniqueFd connection = control::connect(controlSocket());
+  control::send(connection.get(), control::Exec{spec}, {pty.slave.get()});
+  ASSERT_EQ(describe(replyWithin(connection.get())), "exec_started");
+  control::send(connection.get(), control::Resize{30, 100});
+  EXPECT_TRUE(guestSaw("resize_terminal 1 30x100"));
+  writeAll(pty.master.get(), "exit\r");
+  EXPECT_TRUE(guest.waitUntil([](const FakeAgent::Recorded& r) { return r.stdinBytes.count(1); }, kPatience));
+  EXPECT_EQ(guest.recorded().stdinBytes[1], "exit\r");
+  guest.sendOutput(1, agent::Stream::Stdout, "bye\r\n");
+  EXPECT_EQ(readUpTo(pty.master.get(), 5), "bye\r\n");
+  guest.sendExit(1, 0);
+  EXPECT_EQ(describe(replyWithin(connection.get())), "exited exit 0");
 }
 
 TEST_F(MonitorLoopTest, TheInitsExitEndsEveryExecSession) {
