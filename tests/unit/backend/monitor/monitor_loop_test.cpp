@@ -13,11 +13,13 @@
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <future>
@@ -760,6 +762,20 @@ TEST_F(MonitorLoopTest, AGuestThatDiesBeforeStartEndsTheContainerAsKilled) {
   startLoop();
   guest.closeChannel();
   EXPECT_EQ(describe(waitForExit()), "killed by 9");
+  EXPECT_EQ(storedStatus(), oci::Status::Stopped);
+}
+
+TEST_F(MonitorLoopTest, AVirtiofsdThatExitsEndsTheContainerAndItsVm) {
+  test::SleepingChild virtiofsd;
+  UniqueFd pidfd(static_cast<int>(syscall(SYS_pidfd_open, virtiofsd.pid(), 0)));
+  ASSERT_TRUE(pidfd) << "pidfd_open: " << strerror(errno);
+  session.virtiofsd.push_back(std::move(pidfd));
+  startLoop();
+  start();
+  EXPECT_TRUE(stillRunningAfter(0.1));
+  ASSERT_EQ(::kill(virtiofsd.pid(), SIGKILL), 0);
+  EXPECT_EQ(describe(waitForExit()), "killed by 9");
+  EXPECT_EQ(hypervisor.calls(), std::vector<std::string>{"destroy runvirt-web"});
   EXPECT_EQ(storedStatus(), oci::Status::Stopped);
 }
 
