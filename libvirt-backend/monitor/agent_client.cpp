@@ -48,6 +48,11 @@ void AgentClient::flush() {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) return;
+      // The guest is gone: what it would have read is lost, and readAvailable() reports the end.
+      if (errno == EPIPE || errno == ECONNRESET) {
+        out_.clear();
+        return;
+      }
       throwErrno("write to agent");
     }
     out_.erase(0, static_cast<std::size_t>(n));
@@ -57,7 +62,8 @@ void AgentClient::flush() {
 bool AgentClient::readAvailable() {
   char buf[65536];
   bool open = true;
-  while (open) {
+  std::size_t received = 0;
+  while (open && received < kMaxReadPerCall) {
     ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -69,6 +75,7 @@ bool AgentClient::readAvailable() {
       open = false;
     } else {
       decoder_.feed(buf, static_cast<std::size_t>(n));
+      received += static_cast<std::size_t>(n);
     }
   }
   // At end of file too: what the guest sent before it went away (a last exit) still counts.

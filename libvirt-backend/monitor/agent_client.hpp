@@ -43,11 +43,15 @@ class AgentClient {
   std::uint64_t send(agent::RequestBody body);
   void sendStdin(agent::ProcessId process, std::string_view bytes);
   std::size_t pendingOutput() const { return out_.size(); }
-  // Writes what the socket takes now.
+  // Writes what the socket takes now. Once the guest has gone, drops it: readAvailable() and
+  // call() report the end of the channel, not every writer.
   void flush();
-  // Reads what is available and decodes it into events. Returns false at end of file
-  // (the VM is gone). Throws Error when the guest breaks the protocol.
+  // Reads what is available, up to kMaxReadPerCall bytes, and decodes it into events. Returns
+  // false at end of file (the VM is gone). Throws Error when the guest breaks the protocol.
   bool readAvailable();
+  // A guest that sends without pause must not keep the caller in readAvailable(): the monitor's
+  // loop stops reading when its output buffers are full, and the socket stays readable for the rest.
+  static constexpr std::size_t kMaxReadPerCall = 1u << 20;
   std::optional<AgentEvent> nextEvent();
 
  private:

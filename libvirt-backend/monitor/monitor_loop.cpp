@@ -20,13 +20,16 @@ namespace {
 
 constexpr std::size_t kMaxBufferedOutput = 4u << 20;  // stop reading the guest past this
 constexpr std::size_t kMaxBufferedInput = 1u << 20;   // stop reading stdin past this
-constexpr double kKillGraceSeconds = 3;               // SIGKILL in the guest, else destroy the VM
-constexpr double kDrainSeconds = 10;                  // after an exit, for readers of our output
-constexpr double kRequestTimeout = 30;
-constexpr long kControlReceiveSeconds = 5;  // a control client must send its request in time
 
-bool ignoredByDefault(int signal) {
-  return signal == SIGCHLD || signal == SIGCONT || signal == SIGURG || signal == SIGWINCH;
+// Signals whose default action leaves a process alive: ignored, or stopping it (job control).
+bool survivedByDefault(int signal) {
+  switch (signal) {
+    case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:
+    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+      return true;
+    default:
+      return false;
+  }
 }
 
 void updateStatus(const StateStore& store, const std::string& id, oci::Status status) {
@@ -56,14 +59,15 @@ void OutputSink::writeSome() {
 }
 
 MonitorLoop::MonitorLoop(const StateStore& store, std::string id, VmSession& session, WorkloadStdio& stdio,
-                         UniqueFd controlListener, UniqueFd signals)
+                         UniqueFd controlListener, UniqueFd signals, MonitorLoopTiming timing)
     : store_(store),
       id_(std::move(id)),
       session_(session),
       agent_(*session.agent),
       stdio_(stdio),
       listener_(std::move(controlListener)),
-      signals_(std::move(signals)) {
+      signals_(std::move(signals)),
+      timing_(timing) {
   ProcessIo& init = processes_[agent::kInitProcess];
   init.in = stdio_.in;
   init.terminal = stdio_.terminal;
@@ -88,9 +92,13 @@ void MonitorLoop::addPollFds(std::vector<pollfd>& fds, std::vector<Handler>& han
   };
   std::size_t buffered = 0;
   for (const auto& [id, io] : processes_) buffered += io.out.pending.size() + io.err.pending.size();
-  bool readGuest = phase_ != Phase::Exited && buffered < kMaxBufferedOutput;
-  add(agent_.fd(), static_cast<short>((readGuest ? POLLIN : 0) | (agent_.pendingOutput() ? POLLOUT : 0)),
-      [this] { handleAgent(); });
+  // Once the container has exited the guest has nothing more to say, and a channel it closed
+  // would report POLLHUP to every poll while the output drains.
+  if (phase_ != Phase::Exited) {
+    bool readGuest = buffered < kMaxBufferedOutput;
+    add(agent_.fd(), static_cast<short>((readGuest ? POLLIN : 0) | (agent_.pendingOutput() ? POLLOUT : 0)),
+        [this] { handleAgent(); });
+  }
   add(signals_.get(), POLLIN, [this] { handleSignals(); });
   for (const auto& virtiofsd : session_.virtiofsd) {
     if (phase_ != Phase::Exited) add(virtiofsd.get(), POLLIN, [this] { handleFileSystemLost(); });
@@ -110,6 +118,9 @@ void MonitorLoop::addPollFds(std::vector<pollfd>& fds, std::vector<Handler>& han
 
 ExitStatus MonitorLoop::run() {
   for (;;) {
+    // What came with the response to a call (start, exec) waits in the client: the socket
+    // will not report it again.
+    handleAgentEvents();
     finishExecs();
     if (phase_ == Phase::Exited &&
         (processes_.at(agent::kInitProcess).outputDrained() || log::monotonicSeconds() >= drainDeadline_)) {
@@ -121,8 +132,8 @@ ExitStatus MonitorLoop::run() {
     int rc = poll(fds.data(), fds.size(), pollTimeoutMs());
     if (rc < 0 && errno != EINTR) throwErrno("poll");
     if (phase_ == Phase::Running && killDeadline_ && log::monotonicSeconds() >= killDeadline_) {
-      log::warn("the workload did not die within " + std::to_string(int(kKillGraceSeconds)) +
-                " s of SIGKILL: destroying the VM");
+      log::warn("the workload did not die within " + formatSeconds(timing_.killGraceSeconds, 1) +
+                " of SIGKILL: destroying the VM");
       session_.destroy();
       exitWith({0, SIGKILL});
     }
@@ -137,27 +148,45 @@ ExitStatus MonitorLoop::run() {
 }
 
 void MonitorLoop::handleAgent() {
-  agent_.flush();
-  bool open = agent_.readAvailable();
-  while (auto event = agent_.nextEvent()) handleAgentEvent(std::move(*event));
+  bool open;
+  try {
+    agent_.flush();
+    open = agent_.readAvailable();
+  } catch (const Error& e) {
+    // A guest that breaks the protocol cannot be controlled any more: what it sent before still
+    // counts, then it goes as a crashed VM would, rather than run on while our output drains.
+    handleAgentEvents();
+    log::error("agent channel: " + e.message() + ": destroying the VM");
+    session_.destroy();
+    exitWith({0, SIGKILL});
+    return;
+  }
+  handleAgentEvents();
   if (!open && phase_ != Phase::Exited) {
     log::warn("the container's VM stopped without its process exiting first (destroyed or crashed)");
     exitWith({0, SIGKILL});
   }
 }
 
+void MonitorLoop::handleAgentEvents() {
+  while (auto event = agent_.nextEvent()) handleAgentEvent(std::move(*event));
+}
+
 void MonitorLoop::handleAgentEvent(AgentEvent event) {
   if (auto* chunk = std::get_if<OutputChunk>(&event)) {
     auto it = processes_.find(chunk->process);
     if (it == processes_.end()) return;
-    (chunk->stream == agent::Stream::Stderr ? it->second.err : it->second.out).push(chunk->bytes);
+    ProcessIo& io = it->second;
+    // Streams that share an fd (a terminal's) share its sink: the loop writes only that one.
+    bool ownSink = chunk->stream == agent::Stream::Stderr && io.err.fd != io.out.fd;
+    (ownSink ? io.err : io.out).push(chunk->bytes);
   } else if (auto* exited = std::get_if<agent::ProcessExited>(&event)) {
     ExitStatus status{exited->code, exited->signal};
     if (exited->process == agent::kInitProcess) {
       exitWith(status);
     } else if (auto it = processes_.find(exited->process); it != processes_.end()) {
       it->second.exit = status;
-      it->second.drainDeadline = log::monotonicSeconds() + kDrainSeconds;
+      it->second.drainDeadline = log::monotonicSeconds() + timing_.drainSeconds;
     }
   } else if (auto* response = std::get_if<agent::Response>(&event)) {
     if (!response->error.empty()) log::debug("agent: " + response->error);
@@ -210,7 +239,8 @@ void MonitorLoop::handleControlConnection() {
   UniqueFd conn(accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!conn) return;
   // A client that connects and says nothing must not stall the loop.
-  timeval wait{kControlReceiveSeconds, 0};
+  auto wholeSeconds = static_cast<long>(timing_.controlReceiveSeconds);
+  timeval wait{wholeSeconds, static_cast<long>((timing_.controlReceiveSeconds - double(wholeSeconds)) * 1e6)};
   setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
   control::Reply reply;
   try {
@@ -250,7 +280,7 @@ control::Reply MonitorLoop::start() {
   double t0 = log::monotonicSeconds();
   agent::Response response;
   try {
-    response = agent_.call(agent::StartContainer{id_}, kRequestTimeout);
+    response = agent_.call(agent::StartContainer{id_}, timing_.requestTimeoutSeconds);
   } catch (Error& e) {
     exitWith({1, 0});
     throw;
@@ -266,11 +296,11 @@ control::Reply MonitorLoop::kill(int signal, bool all) {
   if (phase_ == Phase::Exited) throw Error("container not running", ErrorKind::NotRunning);
   if (phase_ == Phase::Created) {
     // Like runc's parked init: default-fatal signals end the container before it ran.
-    if (!ignoredByDefault(signal)) exitWith({0, signal});
+    if (!survivedByDefault(signal)) exitWith({0, signal});
     return control::Done{};
   }
   agent_.send(agent::SignalProcess{agent::kInitProcess, signal, all});
-  if (signal == SIGKILL && !killDeadline_) killDeadline_ = log::monotonicSeconds() + kKillGraceSeconds;
+  if (signal == SIGKILL && !killDeadline_) killDeadline_ = log::monotonicSeconds() + timing_.killGraceSeconds;
   return control::Done{};
 }
 
@@ -289,11 +319,13 @@ control::Reply MonitorLoop::exec(agent::ProcessSpec spec, std::vector<UniqueFd> 
   io.out.fd = spec.terminal ? io.owned[0].get() : io.owned[1].get();
   io.err.fd = spec.terminal ? io.owned[0].get() : io.owned[2].get();
   agent::Response response = withContext("unable to start container process", [&] {
-    return agent_.call(agent::ExecProcess{id_, id, std::move(spec)}, kRequestTimeout);
+    return agent_.call(agent::ExecProcess{id_, id, std::move(spec)}, timing_.requestTimeoutSeconds);
   });
-  control::send(connection.get(), control::ExecStarted{response.pid.value_or(0), id});
+  // Tracked whatever becomes of the reply: the process runs in the guest now. An exec monitor
+  // that left before it came leaves a session at end of file, which has the process killed.
   io.session = std::move(connection);
-  processes_.emplace(id, std::move(io));
+  ProcessIo& added = processes_.emplace(id, std::move(io)).first->second;
+  control::sendIfConnected(added.session.get(), control::ExecStarted{response.pid.value_or(0), id});
   return control::Done{};
 }
 
@@ -352,7 +384,7 @@ void MonitorLoop::exitWith(ExitStatus status) {
   if (phase_ == Phase::Exited) return;
   status_ = status;
   phase_ = Phase::Exited;
-  drainDeadline_ = log::monotonicSeconds() + kDrainSeconds;
+  drainDeadline_ = log::monotonicSeconds() + timing_.drainSeconds;
   // With its init gone the container's other processes are gone too (its pid namespace).
   for (auto& [id, io] : processes_) {
     if (id != agent::kInitProcess && !io.exit) {

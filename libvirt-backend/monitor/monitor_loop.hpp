@@ -18,10 +18,18 @@
 
 namespace runvirt::backend {
 
+// How long the loop waits for others. The defaults are the monitor's; unit tests shorten them.
+struct MonitorLoopTiming {
+  double killGraceSeconds = 3;         // after SIGKILL, for the guest to report the exit; then the VM is destroyed
+  double drainSeconds = 10;            // after an exit, for slow readers of the process's output
+  double requestTimeoutSeconds = 30;   // for the agent to answer start_container and exec_process
+  double controlReceiveSeconds = 5;    // for a control client to send its request after connecting
+};
+
 class MonitorLoop {
  public:
   MonitorLoop(const StateStore& store, std::string id, VmSession& session, WorkloadStdio& stdio,
-              UniqueFd controlListener, UniqueFd signals);
+              UniqueFd controlListener, UniqueFd signals, MonitorLoopTiming timing = {});
   ExitStatus run();
 
  private:
@@ -30,6 +38,7 @@ class MonitorLoop {
 
   void addPollFds(std::vector<pollfd>& fds, std::vector<Handler>& handlers);
   void handleAgent();
+  void handleAgentEvents();
   void handleAgentEvent(AgentEvent event);
   void handleInput(ProcessIo& io);
   void handleSignals();
@@ -53,6 +62,7 @@ class MonitorLoop {
   WorkloadStdio& stdio_;
   UniqueFd listener_;
   UniqueFd signals_;
+  MonitorLoopTiming timing_;
   std::map<agent::ProcessId, ProcessIo> processes_;  // 0: the container's init
   agent::ProcessId nextExecId_ = 1;
   Phase phase_ = Phase::Created;

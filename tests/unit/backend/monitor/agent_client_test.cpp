@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/utsname.h>
 
 #include <functional>
@@ -235,6 +236,41 @@ TEST(AgentClient, NonBlockingRequestsStdinAndOutput) {
   EXPECT_EQ(recorded.requestTypes(), (std::vector<std::string>{"exec_process", "close_stdin"}));
 }
 
+// Without a bound, a guest that keeps the socket full kept the caller reading: the monitor's loop
+// could neither apply its output limit nor serve anything else meanwhile.
+TEST(AgentClient, ReadAvailableReadsAtMostItsLimitPerCall) {
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+  UniqueFd guestEnd(fds[0]);
+  AgentClient client = AgentClient::adopt(UniqueFd(fds[1]));
+  // All of it in the socket before the client reads: room for it needs CAP_NET_ADMIN.
+  int room = 16 << 20;
+  if (setsockopt(guestEnd.get(), SOL_SOCKET, SO_SNDBUFFORCE, &room, sizeof room) < 0) {
+    GTEST_SKIP() << "cannot enlarge the socket buffer (not root?)";
+  }
+  std::string frames;
+  std::size_t sent = 0;
+  for (char letter = 'a'; sent < 3 * AgentClient::kMaxReadPerCall; ++letter, sent += agent::kMaxDataChunk) {
+    frames += agent::encodeData(0, agent::Stream::Stdout, std::string(agent::kMaxDataChunk, letter));
+  }
+  ASSERT_EQ(::send(guestEnd.get(), frames.data(), frames.size(), MSG_DONTWAIT), static_cast<ssize_t>(frames.size()));
+
+  std::string output;
+  auto readOnce = [&] {
+    EXPECT_TRUE(client.readAvailable());
+    std::size_t before = output.size();
+    while (auto event = client.nextEvent()) output += std::get<OutputChunk>(*event).bytes;
+    return output.size() - before;
+  };
+  std::size_t first = readOnce();
+  EXPECT_GT(first, 0u);
+  EXPECT_LE(first, AgentClient::kMaxReadPerCall);
+  while (output.size() < sent) ASSERT_GT(readOnce(), 0u) << "the rest stays readable";
+  EXPECT_EQ(output.size(), sent);
+  EXPECT_EQ(output.substr(0, 2), "aa");
+  EXPECT_EQ(output.back(), static_cast<char>('a' + sent / agent::kMaxDataChunk - 1));  // in order, to the end
+}
+
 TEST(AgentClient, OutputSentBeforeTheGuestWentAwayIsStillRead) {
   FakeAgent guest;
   AgentClient client = connectedClientOf(guest);
@@ -244,6 +280,20 @@ TEST(AgentClient, OutputSentBeforeTheGuestWentAwayIsStillRead) {
   Pumped pumped = pump(client, [](const Pumped&) { return false; });
   EXPECT_FALSE(pumped.open);
   EXPECT_EQ(pumped.events, (std::vector<std::string>{"output 0 stdout last words", "exit 0 signal 9"}));
+}
+
+// The monitor's loop writes stdin, signals and resizes from several handlers; a write to a guest
+// that has gone used to throw EPIPE out of whichever came first, before the end was read.
+TEST(AgentClient, WritesToAGuestThatHasGoneAreDroppedAndTheEndIsRead) {
+  FakeAgent guest;
+  AgentClient client = connectedClientOf(guest);
+  guest.closeChannel();
+  ASSERT_TRUE(guest.waitUntil([](const FakeAgent::Recorded& r) { return r.channelClosed; }));
+  client.sendStdin(0, "typed too late");
+  client.send(agent::SignalProcess{0, SIGTERM, false});
+  EXPECT_EQ(client.pendingOutput(), 0u);
+  EXPECT_FALSE(client.readAvailable());
+  EXPECT_EQ(errorOf([&] { client.call(agent::ListProcesses{"web"}, 5); }), "the VM closed the agent channel");
 }
 
 TEST(AgentClient, AResponseJustBeforeTheChannelClosesStillAnswersTheCall) {
