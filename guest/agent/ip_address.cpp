@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -39,6 +40,30 @@ std::optional<IpAddress> broadcastOf(const IpPrefix& prefix) {
   IpAddress broadcast = prefix.address;
   for (unsigned bit = prefix.length; bit < 32; ++bit) broadcast.bytes[bit / 8] |= std::uint8_t(0x80 >> (bit % 8));
   return broadcast;
+}
+
+std::string toString(const IpAddress& address) {
+  char text[INET6_ADDRSTRLEN] = "?";
+  inet_ntop(address.family, address.bytes.data(), text, sizeof text);
+  return text;
+}
+
+std::string toString(const IpPrefix& prefix) { return toString(prefix.address) + "/" + std::to_string(prefix.length); }
+
+IpPrefix networkOf(const IpPrefix& prefix) {
+  IpPrefix network = prefix;
+  for (unsigned bit = prefix.length; bit < network.address.size() * 8; ++bit) {
+    network.address.bytes[bit / 8] &= std::uint8_t(~(0x80 >> (bit % 8)));
+  }
+  return network;
+}
+
+bool isLinkLocalOrLoopback(const IpAddress& address) {
+  const auto& b = address.bytes;
+  if (address.family == AF_INET) return b[0] == 127;
+  bool linkLocal = b[0] == 0xfe && (b[1] & 0xc0) == 0x80;
+  bool loopback = std::all_of(b.begin(), b.end() - 1, [](std::uint8_t x) { return x == 0; }) && b[15] == 1;
+  return linkLocal || loopback;
 }
 
 IpPrefix routeDestination(const Route& route) {

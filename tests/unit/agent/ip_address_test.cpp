@@ -59,6 +59,37 @@ TEST(IpAddress, DefaultRouteTakesTheGatewaysFamily) {
   EXPECT_EQ(routeDestination({"10.10.0.0/16", "", "eth0"}).length, 16u);
 }
 
+TEST(IpAddress, PrintsBothFamilies) {
+  EXPECT_EQ(toString(parseIpPrefix("172.17.0.2/16")), "172.17.0.2/16");
+  EXPECT_EQ(toString(parseIpPrefix("fd00:0:0::2/64")), "fd00::2/64");
+  EXPECT_EQ(toString(parseIpAddress("fe80::1")), "fe80::1");
+}
+
+TEST(IpAddress, EqualityTakesFamilyAddressAndLength) {
+  EXPECT_EQ(parseIpPrefix("10.0.0.2/24"), parseIpPrefix("10.0.0.2/24"));
+  EXPECT_FALSE(parseIpPrefix("10.0.0.2/24") == parseIpPrefix("10.0.0.2/16"));
+  EXPECT_FALSE(parseIpPrefix("10.0.0.2/24") == parseIpPrefix("10.0.0.3/24"));
+  EXPECT_FALSE(parseIpAddress("0.0.0.0") == parseIpAddress("::"));
+}
+
+TEST(IpAddress, NetworkClearsTheHostBits) {
+  EXPECT_EQ(toString(networkOf(parseIpPrefix("10.1.2.3/16"))), "10.1.0.0/16");
+  EXPECT_EQ(toString(networkOf(parseIpPrefix("10.1.2.3/20"))), "10.1.0.0/20");
+  EXPECT_EQ(toString(networkOf(parseIpPrefix("10.1.2.3/32"))), "10.1.2.3/32");
+  EXPECT_EQ(toString(networkOf(parseIpPrefix("10.1.2.3/0"))), "0.0.0.0/0");
+  EXPECT_EQ(toString(networkOf(parseIpPrefix("fd00:1:2:3:4::5/64"))), "fd00:1:2:3::/64");
+  EXPECT_EQ(toString(networkOf(parseIpPrefix("fd00::ff/121"))), "fd00::80/121");
+}
+
+TEST(IpAddress, LinkLocalAndLoopbackAreTheKernels) {
+  for (const char* own : {"fe80::1", "febf::1", "::1", "127.0.0.1", "127.1.2.3"}) {
+    EXPECT_TRUE(isLinkLocalOrLoopback(parseIpAddress(own))) << own;
+  }
+  for (const char* container : {"fec0::1", "fd00::1", "::", "::2", "10.0.0.1", "169.254.1.1", "128.0.0.1"}) {
+    EXPECT_FALSE(isLinkLocalOrLoopback(parseIpAddress(container))) << container;
+  }
+}
+
 TEST(IpAddress, MacsCompareWithoutCase) {
   EXPECT_TRUE(sameMac("02:42:AC:11:00:02", "02:42:ac:11:00:02"));
   EXPECT_FALSE(sameMac("02:42:ac:11:00:02", "02:42:ac:11:00:03"));

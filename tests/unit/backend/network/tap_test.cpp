@@ -4,13 +4,11 @@
 
 #include <gtest/gtest.h>
 #include <net/if.h>
-#include <sched.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <set>
 
 #include "network/network_namespace.hpp"
+#include "unit/netns_util.hpp"
 #include "unit/test_util.hpp"
 
 namespace runvirt::backend {
@@ -41,28 +39,8 @@ TEST(Tap, CreateRefusesABadName) {
   EXPECT_TRUE(test::contains(test::errorOf([] { createTap("eth0", -1); }), "invalid tap name `eth0`"));
 }
 
-// Runs `body` in a child process with a network namespace of its own; the child's exit code
-// is the number of failed checks (77: no privilege for a namespace).
-int inThrowawayNamespace(const std::function<int()>& body) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (unshare(CLONE_NEWNET) != 0) _exit(77);
-    int failures = 0;
-    try {
-      failures = body();
-    } catch (const std::exception& e) {
-      fprintf(stderr, "%s\n", e.what());
-      failures = 100;
-    }
-    _exit(failures);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 200;
-}
-
 TEST(Tap, CreatedPersistentThenRemoved) {
-  int result = inThrowawayNamespace([] {
+  int result = test::inThrowawayNetworkNamespace([] {
     int failures = 0;
     UniqueFd here = openCurrentNetworkNamespace();
     std::string name = newTapName();

@@ -140,6 +140,14 @@ struct HelloAck {
 
 // The container's network as Docker configured it in the host network namespace: the guest
 // NIC with the same MAC gets the same name, addresses, MTU and routes.
+//
+// A configure_network states the WHOLE desired network of the guest, not a change to it, and may
+// be sent any number of times while the container runs (after Docker's `network connect` and
+// `disconnect`, or when Docker plugs its veth in after create). The agent converges on it:
+// interfaces get exactly the addresses listed (IPv6 link-local ones aside); a virtio NIC not
+// listed is taken down and its hot-plug slot powered off (the host is unplugging it); the routes
+// the agent added before and that are not listed any more are deleted. Sending the same request
+// twice changes nothing.
 struct Interface {
   std::string name;  // e.g. "eth0"
   std::string mac;   // "02:42:ac:11:00:02": identifies the guest NIC
