@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "network/container_network.hpp"
+#include "network/netlink_watch.hpp"
 #include "control/channel.hpp"
 #include "common/files.hpp"
-#include "network/tap.hpp"
 #include "teardown/vm_teardown.hpp"
 #include "vm/vm_owner.hpp"
 #include "network/dns_relay.hpp"
@@ -83,20 +83,14 @@ oci::State creatingState(const ContainerRecord& record) {
 
 // After the hooks filled the namespace: taps for its interfaces, the DNS relay when the
 // container's resolv.conf names Docker's embedded server, and what the VM needs of both.
-VmNetwork prepareNetwork(ContainerNetwork& network, const ContainerRecord& record,
-                         const oci::Spec& spec) {
+VmNetwork prepareNetwork(ContainerNetwork& network, const ContainerRecord& record, bool dnsRelay) {
   VmNetwork vm;
-  if (network.empty()) return vm;
-  // Recorded before they exist, so that a teardown finds what a crashed set-up left.
-  recordTaps(record.vmDir, network.taps());
-  network.createTaps();
-  vm.interfaces = network.vmInterfaces();
-  vm.afterDomainStart = [&network] { network.attach(); };
-  vm.dnsRelay = usesEmbeddedDns(spec, record.bundle);
-  network.keepHostDnsTraffic(vm.dnsRelay);
+  vm.dnsRelay = dnsRelay;
   // Forked before libvirt's connection exists: the monitor has no other thread yet.
-  if (vm.dnsRelay) startDnsRelay(VmPaths{record.vmDir}.dnsSocket());
-  vm.guestConfig = network.guestConfig(vm.dnsRelay);
+  if (dnsRelay) startDnsRelay(VmPaths{record.vmDir}.dnsSocket());
+  vm.interfaces = network.prepareNics();
+  vm.afterDomainStart = [&network] { network.attachPrepared(); };
+  if (!vm.interfaces.empty() || dnsRelay) vm.guestConfig = network.guestNetwork();
   return vm;
 }
 
@@ -127,6 +121,7 @@ void runMonitor(const MonitorOptions& o) {
   std::optional<VmSession> session;
   std::optional<WorkloadStdio> stdio;
   std::optional<ContainerNetwork> network;
+  std::optional<NetlinkWatch> networkWatch;
   bool joinedNetwork = false;
   UniqueFd listener, signals;
   ContainerRecord record;
@@ -148,17 +143,21 @@ void runMonitor(const MonitorOptions& o) {
     stdio = setupWorkloadStdio(spec.process->terminal, o.consoleSocket);
     joinedNetwork = !spec.namespacePath("network").empty();
     enterNetworkNamespace(spec.namespacePath("network"));
+    // Before anything reads the namespace: no change may slip between reading and watching.
+    networkWatch.emplace();
     runHooks(spec.hooks.prestart, "prestart", creatingState(record));
     runHooks(spec.hooks.createRuntime, "createRuntime", creatingState(record));
     double t0 = log::monotonicSeconds();
-    network = withContext("container network", [&] { return ContainerNetwork::discover(std::move(hostNamespace)); });
-    VmNetwork vmNetwork =
-        withContext("container network", [&] { return prepareNetwork(*network, record, spec); });
+    bool dnsRelay = usesEmbeddedDns(spec, record.bundle);
+    network.emplace(std::move(hostNamespace), record.vmDir, dnsRelay);
+    VmNetwork vmNetwork = withContext("container network", [&] { return prepareNetwork(*network, record, dnsRelay); });
     log::debug("phase network set-up (host side, before the VM): " +
                formatSeconds(log::monotonicSeconds() - t0));
     session = startContainerVm({record, spec, config, store.root(), stdio->currentSize(), std::move(vmNetwork),
                                 std::move(hypervisor), o.connectHypervisor});
     listener = control::listen(VmPaths{record.vmDir}.controlSocket());
+    // Set-up's own changes (taps moved in, qdiscs) are not news.
+    networkWatch->drain();
     {
       StateLock lock = store.lock(o.id);
       record = store.load(o.id);
@@ -174,7 +173,10 @@ void runMonitor(const MonitorOptions& o) {
   }
   ExitStatus status;
   try {
-    status = MonitorLoop(store, o.id, *session, *stdio, std::move(listener), std::move(signals)).run();
+    NetworkFollower follower(*network, *networkWatch, *session);
+    MonitorLoop loop(store, o.id, *session, *stdio, std::move(listener), std::move(signals));
+    loop.followNetwork(follower);
+    status = loop.run();
   } catch (const std::exception& e) {
     log::error(std::string("monitor: ") + e.what());
     status = {0, SIGKILL};

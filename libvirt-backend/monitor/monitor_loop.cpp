@@ -80,6 +80,10 @@ int MonitorLoop::pollTimeoutMs() const {
   for (const auto& [id, io] : processes_) {
     if (io.exit && (deadline == 0 || io.drainDeadline < deadline)) deadline = io.drainDeadline;
   }
+  if (network_ && phase_ != Phase::Exited && network_->deadline() &&
+      (deadline == 0 || network_->deadline() < deadline)) {
+    deadline = network_->deadline();
+  }
   if (deadline == 0) return -1;
   double left = deadline - log::monotonicSeconds();
   return left <= 0 ? 0 : static_cast<int>(left * 1000) + 1;
@@ -100,6 +104,7 @@ void MonitorLoop::addPollFds(std::vector<pollfd>& fds, std::vector<Handler>& han
         [this] { handleAgent(); });
   }
   add(signals_.get(), POLLIN, [this] { handleSignals(); });
+  if (network_ && phase_ != Phase::Exited) add(network_->fd(), POLLIN, [this] { network_->onEvents(); });
   for (const auto& virtiofsd : session_.virtiofsd) {
     if (phase_ != Phase::Exited) add(virtiofsd.get(), POLLIN, [this] { handleFileSystemLost(); });
   }
@@ -136,6 +141,10 @@ ExitStatus MonitorLoop::run() {
                 " of SIGKILL: destroying the VM");
       session_.destroy();
       exitWith({0, SIGKILL});
+    }
+    if (network_ && phase_ != Phase::Exited && network_->deadline() &&
+        log::monotonicSeconds() >= network_->deadline()) {
+      network_->sync();
     }
     if (rc <= 0) continue;
     // Handlers may add or remove processes: run them after the scan, not during it.
@@ -278,6 +287,9 @@ control::Reply MonitorLoop::start() {
   if (phase_ == Phase::Running) throw Error("cannot start an already running container");
   if (phase_ == Phase::Exited) throw Error("cannot start a container that has stopped");
   double t0 = log::monotonicSeconds();
+  // Interfaces that came after create (Docker 28 moves its veth in between) are the
+  // workload's from its first instruction.
+  if (network_) network_->sync();
   agent::Response response;
   try {
     response = agent_.call(agent::StartContainer{id_}, timing_.requestTimeoutSeconds);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "control/channel.hpp"
+#include "monitor/network_follower.hpp"
 #include "monitor/process_io.hpp"
 #include "state/state_store.hpp"
 #include "monitor/vm_session.hpp"
@@ -30,6 +31,8 @@ class MonitorLoop {
  public:
   MonitorLoop(const StateStore& store, std::string id, VmSession& session, WorkloadStdio& stdio,
               UniqueFd controlListener, UniqueFd signals, MonitorLoopTiming timing = {});
+  // Follow the container's network namespace while the container lives (network_follower.hpp).
+  void followNetwork(NetworkFollower& network) { network_ = &network; }
   ExitStatus run();
 
  private:
@@ -63,6 +66,7 @@ class MonitorLoop {
   UniqueFd listener_;
   UniqueFd signals_;
   MonitorLoopTiming timing_;
+  NetworkFollower* network_ = nullptr;
   std::map<agent::ProcessId, ProcessIo> processes_;  // 0: the container's init
   agent::ProcessId nextExecId_ = 1;
   Phase phase_ = Phase::Created;

@@ -92,73 +92,150 @@ void tryStep(const std::string& what, F&& step) noexcept {
   }
 }
 
+bool sameInterface(const agent::Interface& a, const agent::Interface& b) {
+  return a.name == b.name && a.mac == b.mac;
+}
+
 }  // namespace
 
-ContainerNetwork ContainerNetwork::discover(UniqueFd hostNamespace) {
-  ContainerNetwork network;
-  network.hostNamespace_ = std::move(hostNamespace);
+ContainerNetwork::ContainerNetwork(UniqueFd hostNamespace, std::string vmDir, bool dnsRelay)
+    : hostNamespace_(std::move(hostNamespace)), vmDir_(std::move(vmDir)), dnsRelay_(dnsRelay) {}
+
+NetworkPlan ContainerNetwork::readNamespace() const {
   auto names = interfaceNames();
   // `--network none` (loopback only) needs no `ip` at all.
-  if (std::all_of(names.begin(), names.end(), [](const std::string& n) { return n == "lo"; })) return network;
+  if (std::all_of(names.begin(), names.end(), [](const std::string& n) { return n == "lo"; })) return {};
   auto links = parseLinks(runNetTool("ip", {"-details", "-json", "address", "show"}));
   auto routes = parseRoutes(runNetTool("ip", {"-json", "-4", "route", "show", "table", "main"}), false);
   if (hasIpv6Address(links)) {
     auto routes6 = parseRoutes(runNetTool("ip", {"-json", "-6", "route", "show", "table", "main"}), true);
     routes.insert(routes.end(), routes6.begin(), routes6.end());
   }
-  network.plan_ = planNetwork(links, routes);
-  for (std::size_t i = 0; i < network.plan_.interfaces.size(); ++i) network.taps_.push_back(newTapName());
-  return network;
+  return planNetwork(links, routes, taps());
 }
 
-void ContainerNetwork::createTaps() {
-  for (; created_ < taps_.size(); ++created_) createTap(taps_[created_], hostNamespace_.get());
-}
-
-std::vector<NetworkInterface> ContainerNetwork::vmInterfaces() const {
-  std::vector<NetworkInterface> out;
-  for (std::size_t i = 0; i < taps_.size(); ++i) out.push_back({taps_[i], plan_.interfaces[i].mac});
+std::vector<std::string> ContainerNetwork::taps() const {
+  std::vector<std::string> out;
+  for (const auto* list : {&nics_, &unplugged_}) {
+    for (const auto& nic : *list) out.push_back(nic.tap);
+  }
   return out;
 }
 
-void ContainerNetwork::attach() {
+void ContainerNetwork::createTap(Nic& nic) {
+  nic.tap = newTapName();
+  std::vector<std::string> all = taps();
+  all.push_back(nic.tap);
+  // Recorded before it exists, so that a teardown finds what a crash left (tap.hpp).
+  recordTaps(vmDir_, all);
+  backend::createTap(nic.tap, hostNamespace_.get());
+}
+
+std::vector<NetworkInterface> ContainerNetwork::prepareNics() {
+  plan_ = readNamespace();
+  std::vector<NetworkInterface> prepared;
+  for (const auto& link : plan_.interfaces) {
+    Nic nic{link, "", false};
+    createTap(nic);
+    nics_.push_back(nic);
+    prepared.push_back({nic.tap, link.mac});
+  }
+  return prepared;
+}
+
+void ContainerNetwork::attach(Nic& nic) {
   UniqueFd here = openCurrentNetworkNamespace();
-  if (keepHostDnsTraffic_ && attached_ < created_) reserveHostPorts();
-  while (attached_ < created_) {
-    const std::string& tap = taps_[attached_];
-    const agent::Interface& link = plan_.interfaces[attached_];
-    withContext("connect " + quote(link.name) + " to tap " + quote(tap), [&] {
-      {
-        NetworkNamespaceScope host(hostNamespace_.get());
-        runNetTool("ip", {"link", "set", "dev", tap, "netns", "/proc/self/fd/3"}, {{3, here.get()}});
-      }
-      ++attached_;  // from here on the tap lives (and dies) with the container's namespace
-      disableIpv6(tap);
-      runNetTool("ip", {"link", "set", "dev", tap, "mtu", std::to_string(link.mtu), "up"});
-      runNetTool("tc", {"qdisc", "add", "dev", link.name, "ingress"});
-      if (keepHostDnsTraffic_) keepHostTraffic(link.name, tap);
-      redirectIngress(link.name, tap);
-      runNetTool("tc", {"qdisc", "add", "dev", tap, "ingress"});
-      redirectIngress(tap, link.name);
-    });
+  withContext("connect " + quote(nic.link.name) + " to tap " + quote(nic.tap), [&] {
+    {
+      NetworkNamespaceScope host(hostNamespace_.get());
+      runNetTool("ip", {"link", "set", "dev", nic.tap, "netns", "/proc/self/fd/3"}, {{3, here.get()}});
+    }
+    nic.attached = true;  // from here on the tap lives (and dies) with the container's namespace
+    disableIpv6(nic.tap);
+    runNetTool("ip", {"link", "set", "dev", nic.tap, "mtu", std::to_string(nic.link.mtu), "up"});
+    runNetTool("tc", {"qdisc", "add", "dev", nic.link.name, "ingress"});
+    if (dnsRelay_) keepHostTraffic(nic.link.name, nic.tap);
+    redirectIngress(nic.link.name, nic.tap);
+    runNetTool("tc", {"qdisc", "add", "dev", nic.tap, "ingress"});
+    redirectIngress(nic.tap, nic.link.name);
+  });
+}
+
+void ContainerNetwork::attachPrepared() {
+  if (dnsRelay_ && std::any_of(nics_.begin(), nics_.end(), [](const Nic& n) { return !n.attached; })) {
+    reserveHostPorts();
+  }
+  for (auto& nic : nics_) {
+    if (!nic.attached) attach(nic);
   }
 }
 
-agent::ConfigureNetwork ContainerNetwork::guestConfig(bool dnsRelay) const {
-  return {plan_.interfaces, plan_.routes, dnsRelay};
+agent::ConfigureNetwork ContainerNetwork::guestNetwork() const {
+  return {plan_.interfaces, plan_.routes, dnsRelay_};
+}
+
+bool ContainerNetwork::follow(const std::function<Hypervisor&()>& hypervisor, const std::string& domainName) {
+  NetworkPlan now = readNamespace();
+  if (now.interfaces == plan_.interfaces && now.routes == plan_.routes) return false;
+  // Gone: the interface left the namespace (disconnect); its NIC is unplugged.
+  for (auto it = nics_.begin(); it != nics_.end();) {
+    bool stays = std::any_of(now.interfaces.begin(), now.interfaces.end(),
+                             [&](const agent::Interface& i) { return sameInterface(i, it->link); });
+    if (stays) {
+      ++it;
+      continue;
+    }
+    log::debug("network: " + quote(it->link.name) + " left the namespace: unplugging its NIC");
+    hypervisor().detachDevice(domainName, interfaceAlias({it->tap, it->link.mac}));
+    unplugged_.push_back(*it);
+    it = nics_.erase(it);
+  }
+  // New: a NIC plugged in for each interface that came (connect, Docker 28's veth after create).
+  for (const auto& link : now.interfaces) {
+    bool known = std::any_of(nics_.begin(), nics_.end(), [&](const Nic& n) { return sameInterface(n.link, link); });
+    if (known) continue;
+    log::debug("network: " + quote(link.name) + " came into the namespace: plugging a NIC in");
+    Nic nic{link, "", false};
+    createTap(nic);
+    nics_.push_back(nic);
+    hypervisor().attachDevice(domainName, interfaceXml({nic.tap, link.mac}));
+    if (dnsRelay_) reserveHostPorts();
+    attach(nics_.back());
+  }
+  // Addresses, MTUs and routes follow as they are now.
+  for (auto& nic : nics_) {
+    for (const auto& link : now.interfaces) {
+      if (sameInterface(link, nic.link)) nic.link = link;
+    }
+  }
+  plan_ = std::move(now);
+  return true;
+}
+
+void ContainerNetwork::removeUnplugged() noexcept {
+  for (const auto& nic : unplugged_) {
+    // Deleting the tap takes its qdisc and filters along; the interface went with its veth.
+    tryStep("delete tap " + quote(nic.tap), [&] { runNetTool("ip", {"link", "delete", "dev", nic.tap}); });
+  }
+  unplugged_.clear();
+  tryStep("record taps", [&] { recordTaps(vmDir_, taps()); });
 }
 
 void ContainerNetwork::undo() noexcept {
-  std::vector<std::string> inHost(taps_.begin() + static_cast<std::ptrdiff_t>(attached_),
-                                  taps_.begin() + static_cast<std::ptrdiff_t>(created_));
-  tryStep("remove taps from the host", [&] { removeHostTaps(inHost, hostNamespace_.get()); });
-  for (std::size_t i = 0; i < attached_; ++i) {
-    // Deleting the tap takes its qdisc and the filter pointing at it along.
-    tryStep("delete tap " + quote(taps_[i]), [&] { runNetTool("ip", {"link", "delete", "dev", taps_[i]}); });
-    tryStep("remove the ingress qdisc of " + quote(plan_.interfaces[i].name),
-            [&] { runNetTool("tc", {"qdisc", "del", "dev", plan_.interfaces[i].name, "ingress"}); });
+  std::vector<std::string> inHost;
+  for (const auto& nic : nics_) {
+    if (!nic.attached) inHost.push_back(nic.tap);
   }
-  created_ = attached_ = 0;
+  tryStep("remove taps from the host", [&] { removeHostTaps(inHost, hostNamespace_.get()); });
+  for (const auto& nic : nics_) {
+    if (!nic.attached) continue;
+    // Deleting the tap takes its qdisc and the filter pointing at it along.
+    tryStep("delete tap " + quote(nic.tap), [&] { runNetTool("ip", {"link", "delete", "dev", nic.tap}); });
+    tryStep("remove the ingress qdisc of " + quote(nic.link.name),
+            [&] { runNetTool("tc", {"qdisc", "del", "dev", nic.link.name, "ingress"}); });
+  }
+  nics_.clear();
+  removeUnplugged();
 }
 
 }  // namespace runvirt::backend

@@ -1,61 +1,78 @@
-// The container's network, carried into its VM the Kata "tcfilter" way: for each interface
-// Docker's hook put into the container's network namespace (a veth with IP, MAC, routes), a
-// tap QEMU uses as the guest NIC, joined to the veth by tc ingress + mirred redirect both
-// ways. The guest NIC gets the veth's MAC, and the agent gives it the same name, MTU,
-// addresses and routes. The veth keeps its configuration; the namespace stays Docker's.
+// The container's network, carried into its VM the Kata "tcfilter" way: for each interface in
+// the container's network namespace (a veth Docker configured, with IP, MAC, routes), a tap that
+// QEMU uses as the guest NIC, joined to the interface by tc ingress + mirred redirect both ways.
+// The guest NIC gets the interface's MAC, and the agent gives it the same name, MTU, addresses
+// and routes. The interface keeps its configuration; the namespace stays Docker's.
 //
-// Order, all in the monitor (which lives in the container's namespace):
-//   discover() after the prestart/createRuntime hooks; record taps() in the state (so
-//   `delete` can find them); createTaps() in the host namespace; start the domain with
-//   vmInterfaces() (libvirt opens the taps by name); attach(); guestConfig() to the agent.
+// The namespace is followed for the container's whole life, not read once: Docker 28 moves its
+// veth in after `create`, and `docker network connect`/`disconnect` add and remove interfaces
+// while the container runs. The monitor (which lives in the namespace) calls:
+//   prepareNics() for what the namespace holds at create (the domain XML takes those NICs),
+//   attachPrepared() once QEMU holds their taps, guestNetwork() for the agent;
+//   follow() whenever the namespace changed (netlink_watch.hpp): NICs are plugged into the
+//   running VM for new interfaces and unplugged for gone ones;
+//   undo() on a failed set-up, and at exit when the namespace outlives the container.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
-#include "runvirt/agent/protocol.hpp"
 #include "network/network_plan.hpp"
-#include "vm/vm_config.hpp"
+#include "runvirt/agent/protocol.hpp"
 #include "runvirt/unique_fd.hpp"
+#include "vm/hypervisor.hpp"
+#include "vm/vm_config.hpp"
 
 namespace runvirt::backend {
 
 class ContainerNetwork {
  public:
-  // Reads the calling thread's network namespace. No interface (`--network none`): empty().
-  // `hostNamespace`: where libvirtd looks for taps (openCurrentNetworkNamespace before the
-  // monitor entered the container's).
-  static ContainerNetwork discover(UniqueFd hostNamespace);
+  // Call in the container's namespace. `hostNamespace`: where libvirtd opens taps by name (the
+  // monitor's namespace before it entered the container's). `vmDir`: where the taps are recorded
+  // before they exist (tap.hpp). `dnsRelay`: Docker's embedded DNS server is relayed
+  // (dns_relay.hpp), so each interface keeps the traffic that server needs.
+  ContainerNetwork(UniqueFd hostNamespace, std::string vmDir, bool dnsRelay);
 
-  bool empty() const { return plan_.interfaces.empty(); }
-  // One new tap name per interface, chosen by discover().
-  const std::vector<std::string>& taps() const { return taps_; }
+  // Reads the namespace and makes a tap (in the host's namespace) for each interface that has no
+  // NIC yet; returns those NICs. None for `--network none` (loopback only).
+  std::vector<NetworkInterface> prepareNics();
+  // Once QEMU holds the prepared taps: each moves into the namespace, is brought up and joined
+  // to its interface with tc.
+  void attachPrepared();
+  // What the guest's network must be (the whole of it), as of the last read.
+  agent::ConfigureNetwork guestNetwork() const;
 
-  // Creates the taps in the host's network namespace, where libvirtd opens them.
-  void createTaps();
-  // What the domain XML needs: each tap with the MAC of its interface.
-  std::vector<NetworkInterface> vmInterfaces() const;
-  // With Docker's embedded DNS server (dns_relay.hpp): the namespace on the host keeps the
-  // traffic that server needs for names it forwards (ARP, a reserved port band). Before attach().
-  void keepHostDnsTraffic(bool keep) { keepHostDnsTraffic_ = keep; }
-  // Once QEMU holds the taps: moves each into the calling thread's namespace, brings it up
-  // and joins it to its interface with tc. Call from the container's namespace.
-  void attach();
-  // The request that makes the guest's network the same as the namespace's.
-  agent::ConfigureNetwork guestConfig(bool dnsRelay) const;
+  // Brings the running VM in line with the namespace: a NIC plugged in (through `hypervisor`)
+  // for each new interface, unplugged for each interface gone. Returns true when the guest's
+  // network changed (send guestNetwork() then), false when the namespace is as last seen.
+  // `hypervisor` is asked for only when a NIC must be plugged or unplugged.
+  bool follow(const std::function<Hypervisor&()>& hypervisor, const std::string& domainName);
+  // The taps of interfaces that are gone, once the guest was told (after follow()).
+  void removeUnplugged() noexcept;
 
-  // Undoes what createTaps() and attach() did (taps deleted in the host or the container
-  // namespace, the interfaces' ingress qdiscs removed). For a failed set-up, and at exit
-  // when the namespace outlives the container (a joined one). Logs what it cannot undo.
+  // Undoes what was made: taps deleted in the host or the container's namespace, the
+  // interfaces' ingress qdiscs removed. Logs what it cannot undo.
   void undo() noexcept;
 
  private:
+  struct Nic {
+    agent::Interface link;  // the container's interface this NIC stands for
+    std::string tap;
+    bool attached = false;  // the tap is in the container's namespace, joined to the link
+  };
+
+  NetworkPlan readNamespace() const;
+  std::vector<std::string> taps() const;
+  void createTap(Nic& nic);
+  void attach(Nic& nic);
+
   UniqueFd hostNamespace_;
-  NetworkPlan plan_;
-  std::vector<std::string> taps_;
-  std::size_t created_ = 0;   // taps_[0, created_) exist
-  std::size_t attached_ = 0;  // taps_[0, attached_) are in the container's namespace
-  bool keepHostDnsTraffic_ = false;
+  std::string vmDir_;
+  bool dnsRelay_ = false;
+  std::vector<Nic> nics_;
+  std::vector<Nic> unplugged_;  // waiting for removeUnplugged()
+  NetworkPlan plan_;            // the namespace as last read
 };
 
 }  // namespace runvirt::backend

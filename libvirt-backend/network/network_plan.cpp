@@ -98,10 +98,12 @@ std::vector<HostRoute> parseRoutes(const std::string& ipRouteJson, bool ipv6) {
   return routes;
 }
 
-NetworkPlan planNetwork(const std::vector<HostLink>& links, const std::vector<HostRoute>& routes) {
+NetworkPlan planNetwork(const std::vector<HostLink>& links, const std::vector<HostRoute>& routes,
+                        const std::vector<std::string>& ownTaps) {
   NetworkPlan plan;
   for (const auto& link : links) {
-    if (link.kind == "tun" && isTapName(link.name)) {
+    bool ours = std::find(ownTaps.begin(), ownTaps.end(), link.name) != ownTaps.end();
+    if (link.kind == "tun" && isTapName(link.name) && !ours) {
       throw Error("the network namespace is already used by another runvirt container (tap " + quote(link.name) +
                   "): sharing a container's network is not supported");
     }

@@ -43,7 +43,9 @@ struct NetworkPlan {
 // and addresses; loopback, tunnels and taps are not. Routes through those interfaces follow,
 // except the ones the guest kernel makes itself (protocol kernel: an address's subnet,
 // IPv6 link-local): directly connected first, then via gateways, default routes last.
-// Throws Error when the namespace already holds a runvirt tap (another runvirt container's).
-NetworkPlan planNetwork(const std::vector<HostLink>& links, const std::vector<HostRoute>& routes);
+// Throws Error when the namespace holds a runvirt tap other than `ownTaps` (another runvirt
+// container's).
+NetworkPlan planNetwork(const std::vector<HostLink>& links, const std::vector<HostRoute>& routes,
+                        const std::vector<std::string>& ownTaps = {});
 
 }  // namespace runvirt::backend

@@ -153,11 +153,15 @@ struct Interface {
   std::string mac;   // "02:42:ac:11:00:02": identifies the guest NIC
   std::uint32_t mtu = 1500;
   std::vector<std::string> addresses;  // CIDR: "172.17.0.2/16", "fd00::2/64"
+
+  bool operator==(const Interface&) const = default;
 };
 struct Route {
   std::string destination;  // CIDR, "default" for 0.0.0.0/0 (or ::/0 with an IPv6 gateway)
   std::string gateway;      // empty: directly connected
   std::string device;       // interface name
+
+  bool operator==(const Route&) const = default;
 };
 struct ConfigureNetwork {
   std::vector<Interface> interfaces;
