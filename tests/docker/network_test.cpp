@@ -7,6 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <fstream>
 #include <sstream>
@@ -149,6 +152,42 @@ TEST_F(Network, DefaultBridgeGivesTheContainerItsDockerAddressAndRoute) {
     EXPECT_NE(logs.find(mac + "\n"), std::string::npos) << runtime << ": " << logs;
     // Only the container's interfaces: no tap, no second NIC.
     EXPECT_EQ(logs.find("2: eth1"), std::string::npos) << logs;
+  }
+}
+
+std::string bridgeGateway();
+
+// `docker network connect` and `disconnect` on a running container: under runc the interface
+// is there (and gone) at once; under runvirt a NIC is plugged into (out of) the VM. Both must
+// end the same: eth1 with the network's address, reaching its gateway; then no eth1, eth0 fine.
+TEST_F(Network, ConnectAndDisconnectWhileRunningLikeRunc) {
+  std::string net = userNetwork();
+  std::string gateway = trim(docker({"network", "inspect", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}", net}).out);
+  ASSERT_FALSE(gateway.empty());
+  auto poll = [](const std::function<bool()>& done, double seconds,
+                 std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now()) {
+    for (;;) {
+      double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (done()) return elapsed;
+      if (elapsed > seconds) return -1.0;
+      usleep(100000);
+    }
+  };
+  for (const auto& runtime : kRuntimes) {
+    std::string n = start(runtime, {}, {"sleep", "600"});
+    auto connecting = std::chrono::steady_clock::now();
+    ASSERT_EQ(docker({"network", "connect", net, n}).status, 0) << runtime;
+    std::string address = inspect(n, "{{(index .NetworkSettings.Networks \"" + net + "\").IPAddress}}");
+    double usable = poll([&] {
+      return docker({"exec", n, "sh", "-c", "ip -4 -o addr show eth1 | grep -q ' " + address + "/' && " +
+                                                reachable(gateway)}).out == "reached\n";
+    }, 30, connecting);
+    std::printf("[ network  ] %s: usable %.2f s after `docker network connect` began\n", runtime.c_str(), usable);
+    EXPECT_GE(usable, 0) << runtime << ": eth1 with " << address << " never reached " << gateway;
+    ASSERT_EQ(docker({"network", "disconnect", net, n}).status, 0) << runtime;
+    double gone = poll([&] { return docker({"exec", n, "ls", "/sys/class/net"}).out == "eth0\nlo\n"; }, 15);
+    EXPECT_GE(gone, 0) << runtime << ": eth1 is still there: " << docker({"exec", n, "ls", "/sys/class/net"}).out;
+    EXPECT_EQ(docker({"exec", n, "sh", "-c", reachable(bridgeGateway())}).out, "reached\n") << runtime;
   }
 }
 
