@@ -157,7 +157,18 @@ void mountShare() {
       return false;
     }
   });
-  if (!mounted) log::warn("no container share: %s", lastError.c_str());
+  if (!mounted) {
+    log::warn("no container share: %s", lastError.c_str());
+    return;
+  }
+  // The volumes share, inside the first at its empty volumes/ (both virtio-fs devices probe
+  // together: no second wait).
+  std::string volumes = std::string(kShareDir) + "/" + std::string(kVolumesMountPoint);
+  try {
+    sys::mountFilesystem(std::string(kVolumesTag), volumes, "virtiofs", MS_NOSUID | MS_NODEV, "");
+  } catch (const Error& e) {
+    log::warn("no volumes share: %s", e.what());
+  }
 }
 
 UniqueFd openVirtioPort(std::string_view name, std::chrono::milliseconds wait, int flags) {

@@ -20,7 +20,8 @@ void makeRootPivotable();
 // Loads /lib/modules/*.ko in the order of /lib/modules/load.list; already loaded is fine.
 void loadModules();
 void bringLoopbackUp();
-// Mounts the virtio-fs share (tag kShareTag) at kShareDir; a VM without one only warns.
+// Mounts the virtio-fs share (tag kShareTag) at kShareDir and the volumes share (kVolumesTag) at
+// its volumes/; a VM without them only warns.
 void mountShare();
 // Finds the virtio-serial port named kChannelName and opens it (waits for it to appear).
 UniqueFd openHostPort();

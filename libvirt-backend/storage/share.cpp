@@ -50,12 +50,16 @@ void makeReadOnly(const std::string& target) {
 
 }  // namespace
 
+std::string volumeSource(std::size_t index) {
+  return std::string(agent::kVolumesMountPoint) + "/mounts/" + std::to_string(index);
+}
+
 std::vector<agent::Mount> guestMounts(const oci::Spec& spec) {
   std::vector<agent::Mount> out;
   for (std::size_t i = 0; i < spec.mounts.size(); ++i) {
     const auto& m = spec.mounts[i];
     if (oci::isBindMount(m.type, m.options)) {
-      out.push_back({m.destination, "bind", "mounts/" + std::to_string(i), m.options});
+      out.push_back({m.destination, "bind", volumeSource(i), m.options});
     } else {
       out.push_back({m.destination, m.type, m.source, m.options});
     }
@@ -65,15 +69,18 @@ std::vector<agent::Mount> guestMounts(const oci::Spec& spec) {
 
 std::vector<agent::Mount> prepareShare(const VmPaths& paths, const oci::Spec& spec, const std::string& bundle,
                                        const std::string& rootfs) {
-  std::string share = paths.shareDir();
-  makeDirs(share + "/mounts", 0700);
-  if (mkdir((share + "/rootfs").c_str(), 0755) < 0 && errno != EEXIST) throwErrno("mkdir " + share + "/rootfs");
-
-  // The share's own top level is a read-only private bind, so the guest can write only inside
+  std::string share = paths.shareDir(), volumes = paths.volumesDir();
+  makeDirs(volumes + "/mounts", 0700);
+  for (const std::string& dir : {share, share + "/rootfs", share + "/" + std::string(agent::kVolumesMountPoint)}) {
+    if (mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) throwErrno("mkdir " + dir);
+  }
+  // Each share's own top level is a read-only private bind, so the guest can write only inside
   // the rootfs and volume binds, never fill the host's /run beside them.
-  bindMount(share, share, false);
-  // PRIVILEGED: keep the share's binds from propagating into other mount namespaces.
-  if (mount(nullptr, share.c_str(), nullptr, MS_PRIVATE, nullptr) < 0) throwErrno("make " + share + " private");
+  for (const std::string& top : {share, volumes}) {
+    bindMount(top, top, false);
+    // PRIVILEGED: keep the share's binds from propagating into other mount namespaces.
+    if (mount(nullptr, top.c_str(), nullptr, MS_PRIVATE, nullptr) < 0) throwErrno("make " + top + " private");
+  }
 
   // A read-only root is sealed by sealShare() once the agent made the mount points, as runc
   // creates them in the rootfs before it turns read-only.
@@ -84,7 +91,7 @@ std::vector<agent::Mount> prepareShare(const VmPaths& paths, const oci::Spec& sp
     if (!oci::isBindMount(m.type, m.options)) continue;
     withContext("mount " + quote(m.destination), [&] {
       std::string source = absoluteSource(bundle, m.source);
-      std::string target = share + "/mounts/" + std::to_string(i);
+      std::string target = volumes + "/mounts/" + std::to_string(i);
       makeMountPoint(source, target);
       auto options = oci::parseMountOptions(m.options);
       bindMount(source, target, options.flags & MS_REC);
@@ -92,9 +99,11 @@ std::vector<agent::Mount> prepareShare(const VmPaths& paths, const oci::Spec& sp
     });
   }
 
-  // PRIVILEGED: the read-only top level (children keep their own flags).
-  if (mount(nullptr, share.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) < 0) {
-    throwErrno("make " + share + " read-only");
+  for (const std::string& top : {share, volumes}) {
+    // PRIVILEGED: the read-only top level (children keep their own flags).
+    if (mount(nullptr, top.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) < 0) {
+      throwErrno("make " + top + " read-only");
+    }
   }
   return guestMounts(spec);
 }
@@ -103,6 +112,9 @@ void sealShare(const VmPaths& paths, const oci::Spec& spec) {
   if (spec.root.readonly) makeReadOnly(paths.shareDir() + "/rootfs");
 }
 
-void teardownShare(const VmPaths& paths) { unmountAllUnder(paths.shareDir()); }
+void teardownShare(const VmPaths& paths) {
+  unmountAllUnder(paths.volumesDir());
+  unmountAllUnder(paths.shareDir());
+}
 
 }  // namespace runvirt::backend

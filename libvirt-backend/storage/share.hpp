@@ -1,6 +1,8 @@
-// The per-container share: <vm dir>/share/ holds rootfs/ (the bundle's rootfs) and
-// mounts/<n> (each bind-mount source), exported to the guest by one virtio-fs device.
-// Read-only is enforced here, on the host bind mounts: a guest root cannot undo it.
+// The per-container shares, each exported to the guest by a virtio-fs device with its own cache
+// policy: <vm dir>/share/ holds rootfs/ (the bundle's rootfs, cached by the guest) and an empty
+// volumes/ where the guest mounts the second share; <vm dir>/volumes/ holds mounts/<n> (each
+// bind mount's source, kept coherent with the host: protocol.hpp kVolumesTag). Read-only is
+// enforced here, on the host bind mounts: a guest root cannot undo it.
 #pragma once
 
 #include <string>
@@ -25,7 +27,10 @@ std::vector<agent::Mount> guestMounts(const oci::Spec& spec);
 // cannot write the rootfs, whatever it does.
 void sealShare(const VmPaths& paths, const oci::Spec& spec);
 
-// Unmounts everything under the share. Safe to call on a partial or missing share.
+// Where the guest finds bind mount number `index` of the spec, relative to the first share.
+std::string volumeSource(std::size_t index);
+
+// Unmounts everything under both shares. Safe to call on partial or missing shares.
 void teardownShare(const VmPaths& paths);
 
 }  // namespace runvirt::backend

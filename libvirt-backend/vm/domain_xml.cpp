@@ -32,8 +32,27 @@ void writeInterface(XmlWriter& xml, const NetworkInterface& nic) {
 }
 
 // The PCI Express devices writeDevices() adds: the virtio-serial controller of the channels, the
-// virtio-fs device and the NICs.
-unsigned coldPluggedPciDevices(const VmConfig& vm) { return 2 + static_cast<unsigned>(vm.interfaces.size()); }
+// two virtio-fs devices and the NICs.
+unsigned coldPluggedPciDevices(const VmConfig& vm) { return 3 + static_cast<unsigned>(vm.interfaces.size()); }
+
+// A virtio-fs device exporting `source` as `tag`. `cache` "always" lets the guest keep pages
+// and entries (docs/libvirt-recipe.md); "" leaves virtiofsd's default, auto (libvirt 9.0 does
+// not accept `auto` by name): revalidated on open and after a second.
+void writeFilesystem(XmlWriter& xml, const VmConfig& vm, const std::string& source, std::string_view tag,
+                     const std::string& cache) {
+  xml.open("filesystem", {{"type", "mount"}, {"accessmode", "passthrough"}});
+  xml.empty("driver", {{"type", "virtiofs"}, {"queue", "1024"}});
+  if (cache.empty()) {
+    xml.empty("binary", {{"path", vm.virtiofsd}, {"xattr", "on"}});
+  } else {
+    xml.open("binary", {{"path", vm.virtiofsd}, {"xattr", "on"}});
+    xml.empty("cache", {{"mode", cache}});
+    xml.close();
+  }
+  xml.empty("source", {{"dir", source}});
+  xml.empty("target", {{"dir", std::string(tag)}});
+  xml.close();
+}
 
 // QEMU 6.1+ gives q35's root ports ACPI hot-plug by default; this guest has no ACPI, so the
 // ports must keep PCI Express native hot-plug (else even the devices present at boot read as
@@ -65,15 +84,10 @@ void writeDevices(XmlWriter& xml, const VmConfig& vm) {
     xml.empty("target", {{"type", "virtio"}, {"name", std::string(agent::kDnsChannelName)}});
     xml.close();
   }
-  // One virtio-fs share per container: rootfs/ and mounts/<n>/ binds, prepared on the host.
-  xml.open("filesystem", {{"type", "mount"}, {"accessmode", "passthrough"}});
-  xml.empty("driver", {{"type", "virtiofs"}, {"queue", "1024"}});
-  xml.open("binary", {{"path", vm.virtiofsd}, {"xattr", "on"}});
-  xml.empty("cache", {{"mode", "always"}});
-  xml.close();
-  xml.empty("source", {{"dir", vm.paths.shareDir()}});
-  xml.empty("target", {{"dir", std::string(agent::kShareTag)}});
-  xml.close();
+  // Two virtio-fs shares, prepared on the host (storage/share.hpp): the image rootfs, which the
+  // guest may cache as its own, and the volumes, which stay coherent with the host.
+  writeFilesystem(xml, vm, vm.paths.shareDir(), agent::kShareTag, "always");
+  writeFilesystem(xml, vm, vm.paths.volumesDir(), agent::kVolumesTag, "");
   for (const auto& nic : vm.interfaces) writeInterface(xml, nic);
   // One root port per device above, which libvirt fills in order, and hotplugSlots more, empty.
   xml.empty("controller", {{"type", "pci"}, {"index", "0"}, {"model", "pcie-root"}});

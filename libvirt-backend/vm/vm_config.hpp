@@ -22,6 +22,7 @@ struct VmPaths {
   std::string controlSocket() const { return dir + "/control.sock"; }
   std::string consoleLog() const { return dir + "/console.log"; }
   std::string shareDir() const { return dir + "/share"; }
+  std::string volumesDir() const { return dir + "/volumes"; }
   // Written right before the domain starts: from then on a teardown must destroy it.
   std::string domainMarker() const { return dir + "/domain-started"; }
 };

@@ -1,7 +1,10 @@
 // `runvirt run`: the workload's stdio, exit status and kernel are what a runc user expects.
 #include <cctype>
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "integration/harness.hpp"
 
@@ -143,6 +146,44 @@ TEST_F(Process, ReadWriteBindMountIsShared) {
   });
   EXPECT_EQ(runvirt({"run", "--bundle", bundle, "volrw"}).status, 0);
   EXPECT_EQ(readFile(volume + "/out"), "from-guest\n");
+  removeTree(volume);
+}
+
+// A volume is shared with the world: a change made on the host (in place, or a file renamed
+// over it as editors and config reloads do) reads as new in the guest within a second, even
+// after the guest has read the old content. The guest counts 0.1 s waits until it sees it.
+TEST_F(Process, HostChangesToAVolumeReadAsNewInTheGuest) {
+  std::string volume = makeTempDir("runvirt-volume");
+  { std::ofstream(volume + "/file") << "v1\n"; }
+  const std::string waitFor =
+      "i=0; while [ \"$(cat /data/file)\" != \"$1\" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; ";
+  std::string bundle = makeBundle(
+      {"sh", "-c",
+       "cat /data/file > /data/first; " + waitFor + "echo $i > /data/in-place; "
+       "set -- three; " + waitFor + "echo $i > /data/renamed; sleep 600",
+       "sh", "version-two"},
+      [&](nlohmann::json& c) {
+        c["mounts"].push_back({{"destination", "/data"}, {"type", "bind"}, {"source", volume}, {"options", {"rbind"}}});
+      });
+  ASSERT_EQ(runvirt({"create", "--bundle", bundle, "coherent"}).status, 0);
+  ASSERT_EQ(runvirt({"start", "coherent"}).status, 0);
+  auto waitForFile = [](const std::string& path) {
+    for (int i = 0; i < 600 && !exists(path); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return exists(path);
+  };
+  ASSERT_TRUE(waitForFile(volume + "/first")) << "the guest never read the volume";
+  EXPECT_EQ(readFile(volume + "/first"), "v1\n");
+  { std::ofstream(volume + "/file", std::ios::trunc) << "version-two\n"; }  // same inode, new size
+  ASSERT_TRUE(waitForFile(volume + "/in-place"));
+  { std::ofstream(volume + "/file.new") << "three\n"; }
+  ASSERT_EQ(std::rename((volume + "/file.new").c_str(), (volume + "/file").c_str()), 0);
+  ASSERT_TRUE(waitForFile(volume + "/renamed"));
+  std::string inPlace = readFile(volume + "/in-place"), renamed = readFile(volume + "/renamed");
+  std::printf("[ volumes  ] the guest saw a host change after %s and %s tenths of a second\n",
+              inPlace.substr(0, inPlace.size() - 1).c_str(), renamed.substr(0, renamed.size() - 1).c_str());
+  EXPECT_LE(std::stoi(inPlace), 10) << "a change in place was not seen within a second";
+  EXPECT_LE(std::stoi(renamed), 10) << "a file renamed over was not seen within a second";
+  EXPECT_EQ(runvirt({"delete", "--force", "coherent"}).status, 0);
   removeTree(volume);
 }
 

@@ -21,14 +21,14 @@ TEST(GuestMounts, BindsPointIntoTheShareByIndex) {
   EXPECT_EQ(mounts[0].type, "proc");
   EXPECT_EQ(mounts[0].source, "proc");
   EXPECT_EQ(mounts[1].type, "bind");
-  EXPECT_EQ(mounts[1].source, "mounts/1");
+  EXPECT_EQ(mounts[1].source, "volumes/mounts/1");
   EXPECT_EQ(mounts[1].options, (std::vector<std::string>{"rbind", "rprivate"}));
   EXPECT_EQ(mounts[2].source, "tmpfs");
   EXPECT_EQ(mounts[2].options, (std::vector<std::string>{"nosuid", "mode=755"}));
   EXPECT_EQ(mounts[3].type, "bind");
-  EXPECT_EQ(mounts[3].source, "mounts/3");
+  EXPECT_EQ(mounts[3].source, "volumes/mounts/3");
   EXPECT_EQ(mounts[3].destination, "/hosttmp");
-  EXPECT_EQ(mounts[4].source, "mounts/4");
+  EXPECT_EQ(mounts[4].source, "volumes/mounts/4");
 }
 
 TEST(GuestMounts, NoMounts) { EXPECT_TRUE(guestMounts(oci::Spec{}).empty()); }

@@ -114,7 +114,7 @@ TEST(AgentSpec, BindsAreRewrittenToTheShare) {
   const agent::Mount& bind = c.mounts.back();
   EXPECT_EQ(bind.destination, "/data");
   EXPECT_EQ(bind.type, "bind");
-  EXPECT_EQ(bind.source, "mounts/" + std::to_string(spec.mounts.size() - 1));
+  EXPECT_EQ(bind.source, "volumes/mounts/" + std::to_string(spec.mounts.size() - 1));
   EXPECT_EQ(bind.options, (std::vector<std::string>{"rbind", "ro"}));
   EXPECT_EQ(c.mounts[0].source, "proc");
 }

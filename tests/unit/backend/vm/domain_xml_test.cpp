@@ -130,6 +130,19 @@ TEST(DomainXml, DnsPortOnlyWhenRelaying) {
   EXPECT_TRUE(contains(xml, "<target type='virtio' name='org.runvirt.dns.0'/>"));
 }
 
+TEST(DomainXml, TheImageRootfsIsCachedAndTheVolumesStayCoherent) {
+  std::string xml = buildCase(xmlCase("default"));
+  auto rootfs = xml.find("<target dir='runvirt'/>"), volumes = xml.find("<target dir='runvirt-volumes'/>");
+  ASSERT_NE(rootfs, std::string::npos);
+  ASSERT_NE(volumes, std::string::npos);
+  // Exactly one cache element, and it belongs to the rootfs share (before its target).
+  auto cache = xml.find("<cache mode='always'/>");
+  ASSERT_NE(cache, std::string::npos);
+  EXPECT_LT(cache, rootfs);
+  EXPECT_EQ(xml.find("<cache ", cache + 1), std::string::npos);
+  EXPECT_TRUE(contains(xml, "<source dir='/run/runvirt-vms/runvirt-0123456789abcdef/volumes'/>"));
+}
+
 TEST(DomainXml, Q35WithARootPortPerDeviceAndFourFreeForHotPlug) {
   std::string xml = buildCase(xmlCase("tap", Accelerator::Tcg, false, {{"rv-tap0", "52:54:00:12:34:56"}}));
   EXPECT_TRUE(contains(xml, "machine='q35'"));
@@ -137,8 +150,8 @@ TEST(DomainXml, Q35WithARootPortPerDeviceAndFourFreeForHotPlug) {
   for (auto at = xml.find("model='pcie-root-port'"); at != std::string::npos; at = xml.find("model='pcie-root-port'", at + 1)) {
     ++ports;
   }
-  // virtio-serial, virtio-fs and the one NIC of the `tap` case, plus four empty ones.
-  EXPECT_EQ(ports, 3u + 4u);
+  // virtio-serial, two virtio-fs and the one NIC of the `tap` case, plus four empty ones.
+  EXPECT_EQ(ports, 4u + 4u);
   // Native PCI Express hot-plug on those ports: the guest has no ACPI.
   EXPECT_TRUE(contains(xml, "<qemu:arg value='ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off'/>"));
 }

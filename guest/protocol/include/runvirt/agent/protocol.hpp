@@ -28,8 +28,15 @@ namespace runvirt::agent {
 inline constexpr int kProtocolVersion = 1;
 // Name of the virtio-serial port; the agent finds its device through /sys/class/virtio-ports.
 inline constexpr std::string_view kChannelName = "org.runvirt.agent.0";
-// virtio-fs tag of the per-container share (host dir with rootfs/ and mounts/<n>/).
+// virtio-fs tag of the per-container share: the host dir holding rootfs/ (the container's image,
+// cached by the guest as if it were its own: cache=always).
 inline constexpr std::string_view kShareTag = "runvirt";
+// virtio-fs tag of the volumes share: mounts/<n>/ (each bind mount's source), shared with the
+// host and other containers, so the guest keeps no stale copy (virtiofsd's cache=auto: a file
+// changed on the host reads as new at its next open, attributes within a second). The agent
+// mounts it at volumes/ inside the first share; bind sources are relative to the first share.
+inline constexpr std::string_view kVolumesTag = "runvirt-volumes";
+inline constexpr std::string_view kVolumesMountPoint = "volumes";
 // A second virtio-serial port that carries DNS queries to the container's network namespace on
 // the host, where Docker's embedded DNS server listens (kDnsAddress:53). Each message on it is
 // [u16 big-endian length][DNS message], as DNS over TCP frames them.
