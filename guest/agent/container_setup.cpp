@@ -12,6 +12,7 @@
 #include "child.hpp"
 #include "file_util.hpp"
 #include "mount_plan.hpp"
+#include "devices.hpp"
 #include "mounts.hpp"
 #include "process_start.hpp"
 #include "runvirt/error.hpp"
@@ -100,6 +101,7 @@ void prepareContainer(const ContainerSpec& spec, const std::string& rootPath, In
       {"populate /dev", [&] {
          if (needsDevPopulation(plan)) populateDev(state.rootFd.get(), spec.process.terminal);
        }},
+      {"create devices", [&] { createDevices(state.rootFd.get(), spec.devices); }},
       {"pivot_root", [&] {
          state.rootFd.reset();
          state.shareFd.reset();

@@ -68,6 +68,8 @@ VmSession startContainerVm(VmStartRequest r) {
                                                 BootProbeTarget{r.config.qemu, r.config.kernel});
   log::debug("accelerator " + accel.reason);
 
+  // Before anything is made: a device the guest cannot provide is refused here.
+  GuestDevices devices = planGuestDevices(r.spec, hostBlockDevice);
   auto mounts = withContext("prepare the share", [&] {
     return prepareShare(paths, r.spec, r.record.bundle, r.record.rootfs);
   });
@@ -76,6 +78,7 @@ VmSession startContainerVm(VmStartRequest r) {
     bpf = withContext("compile seccomp profile", [&] { return compileSeccomp(*r.spec.linux->seccomp); });
   }
   agent::ContainerSpec container = toAgentContainer(r.spec, r.record.id, std::move(mounts), bpf);
+  container.devices = devices.nodes;
   if (r.terminalSize) {
     container.process.rows = r.terminalSize->rows;
     container.process.cols = r.terminalSize->cols;
@@ -86,6 +89,8 @@ VmSession startContainerVm(VmStartRequest r) {
   VmConfig vm = planVm(r.spec, r.config, identity, accel.accelerator,
                        static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)), log::options().debug);
   vm.interfaces = r.network.interfaces;
+  vm.disks = devices.disks;
+  withContext("give QEMU the block devices", [&] { makeDiskNodes(paths.diskNodesDir(), vm.disks, vm.qemuUser); });
   vm.dnsRelay = r.network.dnsRelay;
   double t1 = log::monotonicSeconds();
 
@@ -97,8 +102,8 @@ VmSession startContainerVm(VmStartRequest r) {
   {
     std::vector<ProcessEntry> processes = readProcessTable();
     // host_cgroup.hpp: docker stats and OOM events see the monitor, QEMU and virtiofsd.
-    placeVmInContainerCgroup(r.spec, r.record, [&] { return vmProcesses(processes, vm.name, paths.shareDir()); });
-    session.virtiofsd = watchProcesses(findVirtiofsd(processes, paths.shareDir()));
+    placeVmInContainerCgroup(r.spec, r.record, [&] { return vmProcesses(processes, vm.name, paths.dir); });
+    session.virtiofsd = watchProcesses(findVirtiofsd(processes, paths.dir));
   }
   double t2 = log::monotonicSeconds();
   // While the guest boots: the taps QEMU now holds go to the container's network namespace.

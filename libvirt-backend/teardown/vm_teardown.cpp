@@ -36,6 +36,7 @@ void tearDownVm(const VmResources& vm, const HypervisorFactory& connect, const s
     // Before the VM directory goes: it lists the cgroup directories the monitor made.
     attempt("remove cgroup", [&] { removeContainerCgroup(paths.dir); });
     attempt("remove VM directory", [&] { removeTree(paths.dir); });
+    attempt("remove disk nodes", [&] { removeTree(paths.diskNodesDir()); });
   }
   // Taps still in the host's namespace (a monitor killed while its domain started).
   std::vector<std::string> taps = vm.hostTaps;

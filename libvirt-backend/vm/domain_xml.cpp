@@ -32,8 +32,21 @@ void writeInterface(XmlWriter& xml, const NetworkInterface& nic) {
 }
 
 // The PCI Express devices writeDevices() adds: the virtio-serial controller of the channels, the
-// two virtio-fs devices and the NICs.
-unsigned coldPluggedPciDevices(const VmConfig& vm) { return 3 + static_cast<unsigned>(vm.interfaces.size()); }
+// two virtio-fs devices, the NICs and the disks.
+unsigned coldPluggedPciDevices(const VmConfig& vm) {
+  return 3 + static_cast<unsigned>(vm.interfaces.size() + vm.disks.size());
+}
+
+// A host block device as a virtio-blk disk (vda, vdb, ...); the agent finds it by its serial.
+void writeDisk(XmlWriter& xml, const BlockDisk& disk, std::size_t index) {
+  xml.open("disk", {{"type", "block"}, {"device", "disk"}});
+  xml.empty("driver", {{"name", "qemu"}, {"type", "raw"}, {"cache", "none"}});
+  xml.empty("source", {{"dev", disk.hostPath}});
+  xml.empty("target", {{"dev", "vd" + std::string(1, static_cast<char>('a' + index))}, {"bus", "virtio"}});
+  xml.element("serial", disk.serial);
+  if (disk.readonly) xml.empty("readonly");
+  xml.close();
+}
 
 // A virtio-fs device exporting `source` as `tag`. `cache` "always" lets the guest keep pages
 // and entries (docs/libvirt-recipe.md); "" leaves virtiofsd's default, auto (libvirt 9.0 does
@@ -89,6 +102,7 @@ void writeDevices(XmlWriter& xml, const VmConfig& vm) {
   writeFilesystem(xml, vm, vm.paths.shareDir(), agent::kShareTag, "always");
   writeFilesystem(xml, vm, vm.paths.volumesDir(), agent::kVolumesTag, "");
   for (const auto& nic : vm.interfaces) writeInterface(xml, nic);
+  for (std::size_t i = 0; i < vm.disks.size(); ++i) writeDisk(xml, vm.disks[i], i);
   // One root port per device above, which libvirt fills in order, and hotplugSlots more, empty.
   xml.empty("controller", {{"type", "pci"}, {"index", "0"}, {"model", "pcie-root"}});
   unsigned ports = coldPluggedPciDevices(vm) + vm.hotplugSlots;

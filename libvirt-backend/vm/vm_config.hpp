@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/runtime_config.hpp"
+#include "vm/guest_devices.hpp"
 #include "vm/vm_owner.hpp"
 #include "runvirt/oci/spec.hpp"
 
@@ -23,6 +24,9 @@ struct VmPaths {
   std::string consoleLog() const { return dir + "/console.log"; }
   std::string shareDir() const { return dir + "/share"; }
   std::string volumesDir() const { return dir + "/volumes"; }
+  // Nodes of the host block devices the VM was given, owned by QEMU's user (guest_devices.hpp):
+  // in /dev, the one file system sure to allow device nodes.
+  std::string diskNodesDir() const { return "/dev/runvirt/" + dir.substr(dir.rfind('/') + 1); }
   // Written right before the domain starts: from then on a teardown must destroy it.
   std::string domainMarker() const { return dir + "/domain-started"; }
 };
@@ -48,6 +52,7 @@ struct VmConfig {
   std::string qemuUser;
   VmPaths paths;
   std::vector<NetworkInterface> interfaces;
+  std::vector<BlockDisk> disks;  // host block devices the container was given (guest_devices.hpp)
   // Empty PCI Express root ports, for NICs plugged in while the VM runs.
   unsigned hotplugSlots = 4;
   // A second virtio-serial port for DNS queries to Docker's embedded server (dns_relay.hpp).

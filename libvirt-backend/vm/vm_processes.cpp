@@ -44,11 +44,12 @@ bool endsWith(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-bool servesShare(const ProcessEntry& p, const std::string& shareDir) {
+// A virtiofsd exporting a directory inside `vmDir` (the rootfs share or the volumes share).
+bool servesShare(const ProcessEntry& p, const std::string& vmDir) {
   if (p.argv.empty() || !endsWith(p.argv[0], "virtiofsd")) return false;
   for (const auto& arg : p.argv) {
     for (const auto& option : split(arg, ',', EmptyFields::Drop)) {
-      if (option == "source=" + shareDir) return true;
+      if (startsWith(option, "source=" + vmDir + "/")) return true;
     }
   }
   return false;
@@ -113,7 +114,7 @@ std::vector<ProcessEntry> readProcessTable() {
 }
 
 std::vector<pid_t> findVmProcesses(const std::vector<ProcessEntry>& processes, const std::string& domainName,
-                                   const std::string& shareDir, std::optional<pid_t> qemuPidFromFile) {
+                                   const std::string& vmDir, std::optional<pid_t> qemuPidFromFile) {
   auto isQemu = [&](const ProcessEntry& p) {
     for (std::size_t i = 0; i + 1 < p.argv.size(); ++i) {
       const std::string& value = p.argv[i + 1];
@@ -132,22 +133,22 @@ std::vector<pid_t> findVmProcesses(const std::vector<ProcessEntry>& processes, c
   if (!qemu) throw Error("no QEMU process runs domain " + quote(domainName), ErrorKind::NotFound);
   std::set<pid_t> found{*qemu};
   for (const auto& p : processes) {
-    if (servesShare(p, shareDir)) found.insert(p.pid);
+    if (servesShare(p, vmDir)) found.insert(p.pid);
   }
   addDescendants(processes, found);  // e.g. virtiofsd's sandboxed worker
   return {found.begin(), found.end()};
 }
 
 std::vector<pid_t> vmProcesses(const std::vector<ProcessEntry>& processes, const std::string& domainName,
-                               const std::string& shareDir) {
-  return findVmProcesses(processes, domainName, shareDir,
+                               const std::string& vmDir) {
+  return findVmProcesses(processes, domainName, vmDir,
                          readPidFile(std::string(kLibvirtQemuRunDir) + "/" + domainName + ".pid"));
 }
 
-std::vector<pid_t> findVirtiofsd(const std::vector<ProcessEntry>& processes, const std::string& shareDir) {
+std::vector<pid_t> findVirtiofsd(const std::vector<ProcessEntry>& processes, const std::string& vmDir) {
   std::set<pid_t> found;
   for (const auto& p : processes) {
-    if (servesShare(p, shareDir)) found.insert(p.pid);
+    if (servesShare(p, vmDir)) found.insert(p.pid);
   }
   addDescendants(processes, found);
   return {found.begin(), found.end()};

@@ -88,6 +88,16 @@ Hooks parseHooks(const json& j, const std::string& path, std::vector<Problem>& p
 Resources parseResources(const json& j, const std::string& path, std::vector<Problem>& problems) {
   FieldReader r(j, path, problems);
   Resources res;
+  res.devices = parseArray<DeviceRule>(r, "devices", [&](const json& item, const std::string& p) {
+    FieldReader dr(item, p, problems);
+    DeviceRule rule;
+    dr.get("allow", rule.allow, true);
+    dr.get("type", rule.type);
+    dr.get("major", rule.major);
+    dr.get("minor", rule.minor);
+    dr.get("access", rule.access);
+    return rule;
+  });
   if (auto* memory = r.object("memory")) {
     FieldReader m(*memory, r.childPath("memory"), problems);
     MemoryResources mem;
@@ -151,6 +161,18 @@ Linux parseLinux(const json& j, const std::string& path, std::vector<Problem>& p
     nr.get("type", ns.type, true);
     nr.get("path", ns.path);
     return ns;
+  });
+  l.devices = parseArray<Device>(r, "devices", [&](const json& item, const std::string& p) {
+    FieldReader dr(item, p, problems);
+    Device d;
+    dr.get("path", d.path, true);
+    dr.get("type", d.type, true);
+    dr.get("major", d.major);
+    dr.get("minor", d.minor);
+    dr.get("fileMode", d.fileMode);
+    dr.get("uid", d.uid);
+    dr.get("gid", d.gid);
+    return d;
   });
   if (auto* resources = r.object("resources")) {
     l.resources = parseResources(*resources, r.childPath("resources"), problems);

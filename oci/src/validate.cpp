@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "runvirt/error.hpp"
 #include "runvirt/oci/linux_names.hpp"
 
 namespace runvirt::oci {
@@ -75,6 +76,40 @@ void validateProcess(const Process& p, const std::string& path, std::vector<Prob
   }
 }
 
+// "/dev/<name>[/<name>...]" with no empty, "." or ".." component.
+bool isPlainPathUnderDev(const std::string& path) {
+  if (path.rfind("/dev/", 0) != 0) return false;
+  std::size_t start = 5;
+  for (;;) {
+    std::size_t end = path.find('/', start);
+    std::string part = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    if (end == std::string::npos) return true;
+    start = end + 1;
+  }
+}
+
+// A device node goes under /dev, as runc requires: spelled plainly, since the guest creates it
+// (and the directories above it) inside the container's /dev.
+void validateDevices(const std::vector<Device>& devices, std::vector<Problem>& problems) {
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    const auto& d = devices[i];
+    std::string path = at("linux.devices", i);
+    bool plain = isPlainPathUnderDev(d.path);
+    if (!plain) problems.push_back({path + ".path", "device " + quote(d.path) + " must be a path under /dev"});
+    if (d.type != "c" && d.type != "u" && d.type != "b" && d.type != "p") {
+      problems.push_back({path + ".type", "unknown device type " + quote(d.type) + " (c, u, b or p)"});
+    }
+    if (d.major < 0 || d.minor < 0 || d.major > 0xfff || d.minor > 0xfffff) {
+      problems.push_back({path, "device " + quote(d.path) + " has invalid numbers " + std::to_string(d.major) +
+                                    ":" + std::to_string(d.minor)});
+    }
+    if (d.fileMode && (*d.fileMode & ~07777u)) {
+      problems.push_back({path + ".fileMode", "must hold permission bits only"});
+    }
+  }
+}
+
 std::vector<Problem> validate(const Spec& spec) {
   std::vector<Problem> problems;
   if (!spec.process) {
@@ -90,6 +125,7 @@ std::vector<Problem> validate(const Spec& spec) {
     }
   }
   validateNamespaces(spec, problems);
+  if (spec.linux) validateDevices(spec.linux->devices, problems);
   if (!spec.hostname.empty() && spec.linux && !spec.hasNamespace("uts")) {
     problems.push_back({"hostname", "unable to set hostname without a private UTS namespace"});
   }

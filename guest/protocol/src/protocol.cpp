@@ -40,6 +40,13 @@ json toJson(const Mount& m) {
           {"options", m.options}};
 }
 
+json toJson(const Device& d) {
+  json j = {{"path", d.path}, {"type", d.type}, {"major", d.major}, {"minor", d.minor},
+            {"fileMode", d.fileMode}, {"uid", d.uid}, {"gid", d.gid}};
+  if (!d.serial.empty()) j["serial"] = d.serial;
+  return j;
+}
+
 json toJson(const ContainerSpec& c) {
   json mounts = json::array();
   for (const auto& m : c.mounts) mounts.push_back(toJson(m));
@@ -54,6 +61,11 @@ json toJson(const ContainerSpec& c) {
           {"readonlyPaths", c.readonlyPaths},
           {"sysctl", c.sysctl},
           {"process", processToJson(c.process)}};
+  if (!c.devices.empty()) {
+    json devices = json::array();
+    for (const auto& d : c.devices) devices.push_back(toJson(d));
+    j["devices"] = devices;
+  }
   if (c.resources.memoryLimit || c.resources.pidsLimit) {
     j["resources"] = {{"memoryLimit", c.resources.memoryLimit}, {"pidsLimit", c.resources.pidsLimit}};
   }
@@ -218,6 +230,22 @@ ContainerSpec parseContainer(const json& j, const std::string& path, std::vector
       m.get("options", mount.options);
       m.rejectUnknownKeys();
       c.mounts.push_back(std::move(mount));
+    }
+  }
+  if (auto* devices = r.array("devices")) {
+    for (std::size_t i = 0; i < devices->size(); ++i) {
+      FieldReader d((*devices)[i], r.childPath("devices") + "[" + std::to_string(i) + "]", problems);
+      Device device;
+      d.get("path", device.path, true);
+      d.get("type", device.type, true);
+      d.get("major", device.major);
+      d.get("minor", device.minor);
+      d.get("serial", device.serial);
+      d.get("fileMode", device.fileMode);
+      d.get("uid", device.uid);
+      d.get("gid", device.gid);
+      d.rejectUnknownKeys();
+      c.devices.push_back(std::move(device));
     }
   }
   r.get("maskedPaths", c.maskedPaths);

@@ -105,6 +105,30 @@ TEST(SpecJson, DockerConfigParsesEveryField) {
   EXPECT_FALSE(l.hasUserNamespaceMappings);
 }
 
+TEST(SpecJson, DevicesAndDeviceRulesParse) {
+  json j = json::parse(test::readFile(test::goldenPath("oci/valid/docker.json")));
+  j["linux"]["devices"] = json::array({{{"path", "/dev/fuse"}, {"type", "c"}, {"major", 10}, {"minor", 229},
+                                       {"fileMode", 438}, {"uid", 0}, {"gid", 0}},
+                                      {{"path", "/dev/xvda"}, {"type", "b"}, {"major", 7}, {"minor", 0}}});
+  j["linux"]["resources"]["devices"].push_back({{"allow", true}, {"type", "c"}, {"major", 10}, {"minor", 229},
+                                                {"access", "rwm"}});
+  Spec spec = parseOk(j);
+  ASSERT_EQ(spec.linux->devices.size(), 2u);
+  EXPECT_EQ(spec.linux->devices[0].path, "/dev/fuse");
+  EXPECT_EQ(spec.linux->devices[0].major, 10);
+  EXPECT_EQ(spec.linux->devices[0].minor, 229);
+  EXPECT_EQ(spec.linux->devices[0].fileMode, 0666u);
+  EXPECT_EQ(spec.linux->devices[1].type, "b");
+  EXPECT_FALSE(spec.linux->devices[1].fileMode);
+  const auto& rules = spec.linux->resources->devices;
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_FALSE(rules[0].allow);
+  EXPECT_FALSE(rules[0].major);
+  EXPECT_EQ(rules[0].access, "rwm");
+  EXPECT_TRUE(rules[1].allow);
+  EXPECT_EQ(rules[1].minor, 229);
+}
+
 TEST(SpecJson, UnknownFieldsAreIgnored) {
   json j = toJson(defaultSpec());
   j["vm"] = {{"hypervisor", {{"path", "/usr/bin/qemu"}}}};

@@ -35,6 +35,26 @@ TEST(Validate, NetworkNamespacePathMayBeJoined) {
   EXPECT_TRUE(validate(spec).empty());
 }
 
+TEST(Validate, DevicesGoUnderDevSpelledPlainly) {
+  Spec spec = defaultSpec();
+  spec.linux->devices = {{"/dev/fuse", "c", 10, 229, 0666, 0, 0}, {"/dev/net/tun", "c", 10, 200, {}, {}, {}},
+                         {"/dev/xvda", "b", 7, 0, {}, {}, {}}, {"/dev/fifo", "p", 0, 0, {}, {}, {}}};
+  EXPECT_EQ(describeProblems(validate(spec)), "");
+  for (std::string bad : {"/tmp/x", "dev/null", "/dev/", "/dev", "/dev/../etc/passwd", "/dev//x", "/dev/./x",
+                          "/dev/x/..", "/devices/x"}) {
+    spec.linux->devices = {{bad, "c", 1, 3, {}, {}, {}}};
+    EXPECT_EQ(describeProblems(validate(spec)),
+              "linux.devices[0].path: device `" + bad + "` must be a path under /dev")
+        << bad;
+  }
+  spec.linux->devices = {{"/dev/x", "s", 1, 3, 010666, {}, {}}};
+  EXPECT_EQ(describeProblems(validate(spec)),
+            "linux.devices[0].type: unknown device type `s` (c, u, b or p); "
+            "linux.devices[0].fileMode: must hold permission bits only");
+  spec.linux->devices = {{"/dev/x", "c", -1, 3, {}, {}, {}}};
+  EXPECT_EQ(describeProblems(validate(spec)), "linux.devices[0]: device `/dev/x` has invalid numbers -1:3");
+}
+
 TEST(Validate, HostnameNeedsUtsOnlyWhenLinuxIsPresent) {
   Spec spec = defaultSpec();
   spec.linux->namespaces = {{"pid", ""}, {"mount", ""}};
@@ -45,7 +65,7 @@ TEST(Validate, HostnameNeedsUtsOnlyWhenLinuxIsPresent) {
 
 TEST(Validate, MemoryLimitOfSixMiBIsAllowed) {
   Spec spec = defaultSpec();
-  spec.linux->resources = Resources{MemoryResources{6 << 20, {}, {}}, {}, {}};
+  spec.linux->resources = Resources{MemoryResources{6 << 20, {}, {}}, {}, {}, {}};
   EXPECT_TRUE(validate(spec).empty());
   spec.linux->resources->memory->limit = (6 << 20) - 1;
   EXPECT_EQ(describeProblems(validate(spec)), "linux.resources.memory.limit: minimum memory limit allowed is 6MB");

@@ -96,10 +96,20 @@ struct PidsResources {
   std::int64_t limit = 0;
 };
 
+// linux.resources.devices: an allow or deny rule of the device cgroup. Absent numbers match all.
+struct DeviceRule {
+  bool allow = false;
+  std::string type;  // "a", "c" or "b"; empty: all
+  std::optional<std::int64_t> major;
+  std::optional<std::int64_t> minor;
+  std::string access;  // any of "rwm"
+};
+
 struct Resources {
   std::optional<MemoryResources> memory;
   std::optional<CpuResources> cpu;
   std::optional<PidsResources> pids;
+  std::vector<DeviceRule> devices;
 };
 
 struct SeccompArg {
@@ -124,8 +134,20 @@ struct Seccomp {
   std::vector<SeccompSyscall> syscalls;
 };
 
+// linux.devices: a node the runtime creates in the container (docker run --device).
+struct Device {
+  std::string path;  // inside the container
+  std::string type;  // "c", "u" (unbuffered character), "b" or "p"
+  std::int64_t major = 0;
+  std::int64_t minor = 0;
+  std::optional<std::uint32_t> fileMode;
+  std::optional<std::uint32_t> uid;
+  std::optional<std::uint32_t> gid;
+};
+
 struct Linux {
   std::vector<Namespace> namespaces;
+  std::vector<Device> devices;
   std::optional<Resources> resources;
   std::string cgroupsPath;
   std::map<std::string, std::string> sysctl;

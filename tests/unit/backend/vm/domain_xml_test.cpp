@@ -143,6 +143,29 @@ TEST(DomainXml, TheImageRootfsIsCachedAndTheVolumesStayCoherent) {
   EXPECT_TRUE(contains(xml, "<source dir='/run/runvirt-vms/runvirt-0123456789abcdef/volumes'/>"));
 }
 
+TEST(DomainXml, HostBlockDevicesAreVirtioDisksWithTheirSerialAndARootPortEach) {
+  oci::Spec spec = oci::loadSpec(test::goldenPath("domain-xml/default"));
+  VmConfig vm = planVm(spec, goldenRuntimeConfig(), goldenIdentity(), Accelerator::Tcg, kHostCpus, false);
+  std::string before = buildDomainXml(vm);
+  vm.disks = {{7, 0, "/dev/loop0", "runvirt-disk-0", false}, {7, 1, "/dev/loop1", "runvirt-disk-1", true}};
+  std::string xml = buildDomainXml(vm);
+  EXPECT_TRUE(contains(xml, "<disk type='block' device='disk'>\n"
+                            "      <driver name='qemu' type='raw' cache='none'/>\n"
+                            "      <source dev='/dev/loop0'/>\n"
+                            "      <target dev='vda' bus='virtio'/>\n"
+                            "      <serial>runvirt-disk-0</serial>\n"
+                            "    </disk>"))
+      << xml;
+  EXPECT_TRUE(contains(xml, "<target dev='vdb' bus='virtio'/>\n      <serial>runvirt-disk-1</serial>\n"
+                            "      <readonly/>"));
+  auto ports = [](const std::string& text) {
+    std::size_t n = 0;
+    for (auto at = text.find("pcie-root-port"); at != std::string::npos; at = text.find("pcie-root-port", at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(ports(xml), ports(before) + 2);
+}
+
 TEST(DomainXml, Q35WithARootPortPerDeviceAndFourFreeForHotPlug) {
   std::string xml = buildCase(xmlCase("tap", Accelerator::Tcg, false, {{"rv-tap0", "52:54:00:12:34:56"}}));
   EXPECT_TRUE(contains(xml, "machine='q35'"));

@@ -20,13 +20,13 @@ oci::Spec withCpu(std::optional<std::int64_t> quota, std::optional<std::uint64_t
   oci::CpuResources cpu;
   cpu.quota = quota;
   cpu.period = period;
-  spec.linux->resources = oci::Resources{{}, cpu, {}};
+  spec.linux->resources = oci::Resources{{}, cpu, {}, {}};
   return spec;
 }
 
 oci::Spec withMemory(std::int64_t limit) {
   oci::Spec spec = oci::defaultSpec();
-  spec.linux->resources = oci::Resources{oci::MemoryResources{limit, {}, {}}, {}, {}};
+  spec.linux->resources = oci::Resources{oci::MemoryResources{limit, {}, {}}, {}, {}, {}};
   return spec;
 }
 

@@ -14,7 +14,8 @@ namespace {
 
 ProcessEntry process(pid_t pid, pid_t ppid, std::vector<std::string> argv) { return {pid, ppid, std::move(argv)}; }
 
-const std::string kShare = "/run/runvirt-vms/runvirt-1/share";
+const std::string kVmDir = "/run/runvirt-vms/runvirt-1";
+const std::string kShare = kVmDir + "/share", kVolumes = kVmDir + "/volumes";
 
 std::vector<ProcessEntry> hostProcesses() {
   return {
@@ -22,7 +23,8 @@ std::vector<ProcessEntry> hostProcesses() {
       process(100, 1, {"libvirtd"}),
       process(200, 100, {"/usr/lib/qemu/virtiofsd", "--fd=31", "-o", "source=" + kShare + ",cache=always,xattr"}),
       process(201, 200, {"/usr/lib/qemu/virtiofsd", "--fd=31", "-o", "source=" + kShare + ",cache=always,xattr"}),
-      process(210, 100, {"/usr/lib/qemu/virtiofsd", "--fd=31", "-o", "source=" + kShare + "2,cache=always"}),
+      process(210, 100, {"/usr/lib/qemu/virtiofsd", "--fd=31", "-o", "source=" + kVmDir + "0/share,cache=always"}),
+      process(220, 100, {"/usr/lib/qemu/virtiofsd", "--fd=32", "-o", "source=" + kVolumes + ",xattr"}),
       process(300, 100, {"/usr/bin/qemu-system-x86_64", "-name", "guest=runvirt-1,debug-threads=on", "-S"}),
       process(310, 100, {"/usr/bin/qemu-system-x86_64", "-name", "guest=runvirt-10,debug-threads=on", "-S"}),
       process(400, 1, {"sh", "-c", "echo source=" + kShare}),
@@ -30,22 +32,22 @@ std::vector<ProcessEntry> hostProcesses() {
 }
 
 TEST(FindVmProcesses, QemuFromThePidFileVirtiofsdAndItsWorker) {
-  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-1", kShare, 300), (std::vector<pid_t>{200, 201, 300}));
+  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-1", kVmDir, 300), (std::vector<pid_t>{200, 201, 220, 300}));
 }
 
 TEST(FindVmProcesses, WithoutAPidFileQemuIsFoundByItsName) {
-  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-1", kShare, std::nullopt), (std::vector<pid_t>{200, 201, 300}));
+  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-1", kVmDir, std::nullopt), (std::vector<pid_t>{200, 201, 220, 300}));
 }
 
 TEST(FindVmProcesses, AStalePidFileIsIgnored) {
   // The pid was reused by another domain's QEMU: its command line does not name ours.
-  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-1", kShare, 310), (std::vector<pid_t>{200, 201, 300}));
-  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-10", kShare + "2", 310), (std::vector<pid_t>{210, 310}));
+  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-1", kVmDir, 310), (std::vector<pid_t>{200, 201, 220, 300}));
+  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-10", kVmDir + "0", 310), (std::vector<pid_t>{210, 310}));
 }
 
 TEST(FindVmProcesses, NoQemuIsNotFound) {
   try {
-    findVmProcesses(hostProcesses(), "runvirt-2", kShare, std::nullopt);
+    findVmProcesses(hostProcesses(), "runvirt-2", kVmDir, std::nullopt);
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::NotFound);
@@ -53,8 +55,8 @@ TEST(FindVmProcesses, NoQemuIsNotFound) {
   }
 }
 
-TEST(FindVirtiofsd, TheShareServerAndItsWorkerOnly) {
-  EXPECT_EQ(findVirtiofsd(hostProcesses(), kShare), (std::vector<pid_t>{200, 201}));
+TEST(FindVirtiofsd, BothSharesServersAndTheirWorkersOnly) {
+  EXPECT_EQ(findVirtiofsd(hostProcesses(), kVmDir), (std::vector<pid_t>{200, 201, 220}));
   EXPECT_EQ(findVirtiofsd(hostProcesses(), "/elsewhere"), std::vector<pid_t>{});
 }
 

@@ -100,6 +100,23 @@ struct Mount {
   std::vector<std::string> options;  // OCI mount options, e.g. "ro", "nosuid", "mode=755"
 };
 
+// A device node the agent creates in the container (OCI linux.devices, `docker run --device`).
+// The host checked it before anything started: the path is under /dev, and the guest can
+// provide it.
+struct Device {
+  std::string path;  // absolute, under /dev, inside the container
+  std::string type;  // "c" (character), "b" (block) or "p" (FIFO)
+  // Character devices: the node's numbers, the same in the guest as on the host for those the
+  // guest kernel has. Block devices: unused, the guest's numbers are those of the disk below.
+  std::uint32_t major = 0;
+  std::uint32_t minor = 0;
+  // Block devices: the serial of the virtio-blk disk the host handed the VM for this device.
+  std::string serial;
+  std::uint32_t fileMode = 0666;  // permission bits of the node
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+};
+
 struct ContainerSpec {
   std::string id;
   std::string rootfs = "rootfs";  // relative to the share root
@@ -110,6 +127,7 @@ struct ContainerSpec {
   // A mount namespace is always created. The network namespace is the VM's own.
   std::vector<std::string> namespaces;
   std::vector<Mount> mounts;
+  std::vector<Device> devices;
   std::vector<std::string> maskedPaths;
   std::vector<std::string> readonlyPaths;
   std::map<std::string, std::string> sysctl;
