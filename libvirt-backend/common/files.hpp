@@ -8,7 +8,9 @@
 
 namespace runvirt::backend {
 
-// Writes `path.tmp` then renames it over `path`: readers see the old or the new file, whole.
+// Writes a new temporary file next to `path` (a random name, created O_EXCL|O_NOFOLLOW) then
+// renames it over `path`: readers see the old or the new file, whole. A symlink at `path` is
+// replaced, not followed.
 void writeFileAtomic(const std::string& path, const std::string& content, mode_t mode = 0644);
 // mkdir -p with `mode` for the directories it creates.
 void makeDirs(const std::string& path, mode_t mode = 0755);

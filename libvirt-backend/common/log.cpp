@@ -1,6 +1,8 @@
 #include "common/log.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +50,28 @@ std::string jsonLine(Level level, std::string_view message) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+// What `--log /dev/stderr` and the like lead to: a pipe, socket, terminal or /dev/null.
+bool isStream(int fd) {
+  struct stat st{};
+  if (fstat(fd, &st) < 0) return false;
+  return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(fd) ||
+         (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3));
+}
+
+// The --log file, created when missing and appended to, as runc does. A symlink as its last
+// component is followed only to a stream (`--log /dev/stderr`): never to a file or device that
+// root would then create or append to.
+int openLogFile(const std::string& path) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd >= 0 || errno != ELOOP) return fd;
+  fd = open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd >= 0 && !isStream(fd)) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 }  // namespace
 
 void configure(const Options& options) {
@@ -55,7 +79,7 @@ void configure(const Options& options) {
   gOptions = options;
   gFd = STDERR_FILENO;
   if (!options.path.empty()) {
-    int fd = open(options.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd = openLogFile(options.path);
     // Like runc, a log file that cannot be opened falls back to stderr rather than failing.
     if (fd >= 0) gFd = fd;
   }

@@ -1,5 +1,6 @@
 #include "control/messages.hpp"
 
+#include "common/wait_status.hpp"
 #include "runvirt/error.hpp"
 #include "runvirt/json_fields.hpp"
 
@@ -67,9 +68,18 @@ std::uint16_t to16(std::uint32_t value, FieldReader& r, const char* key) {
   return static_cast<std::uint16_t>(value);
 }
 
+// What a monitor passes to kill(2) or to the guest: a signal number, checked on the host.
+void readSignal(FieldReader& r, int& signal) {
+  r.get("signal", signal, true);
+  if (r.has("signal") && !isSignalNumber(signal)) {
+    std::string range = "1-" + std::to_string(kMaxSignal);
+    r.problem(r.childPath("signal"), "must be a signal number (" + range + ")");
+  }
+}
+
 void read(FieldReader&, Start&) {}
 void read(FieldReader& r, Kill& m) {
-  r.get("signal", m.signal, true);
+  readSignal(r, m.signal);
   r.get("all", m.all, true);
 }
 void read(FieldReader&, ListHostPids&) {}
@@ -82,7 +92,7 @@ void read(FieldReader& r, Exec& m) {
     }
   }
 }
-void read(FieldReader& r, Signal& m) { r.get("signal", m.signal, true); }
+void read(FieldReader& r, Signal& m) { readSignal(r, m.signal); }
 void read(FieldReader& r, Resize& m) {
   std::uint32_t rows = 0, cols = 0;
   r.get("rows", rows, true);
@@ -109,9 +119,12 @@ void read(FieldReader& r, ExecStarted& m) {
   r.get("pid", m.pid, true);
   r.get("process", m.process, true);
 }
+// An exec monitor ends itself like this: never with a stop signal or an out-of-range code.
 void read(FieldReader& r, Exited& m) {
   r.get("code", m.code, true);
   r.get("signal", m.signal, true);
+  std::string problem = exitStatusProblem(m.code, m.signal);
+  if (!problem.empty()) r.problem(r.childPath(m.signal == 0 ? "code" : "signal"), problem);
 }
 
 // The alternative of `Variant` named `type`, its fields read by `r`.

@@ -11,6 +11,7 @@
 
 #include "runvirt/error.hpp"
 #include "common/log.hpp"
+#include "common/wait_status.hpp"
 
 namespace runvirt::backend {
 
@@ -19,6 +20,18 @@ namespace {
 int remainingMs(double deadline) {
   double left = deadline - log::monotonicSeconds();
   return left <= 0 ? 0 : static_cast<int>(left * 1000) + 1;
+}
+
+// The monitor ends itself like the container's init: only what a process can end with is
+// accepted from the guest (never a stop signal, which would stop the monitor, or code 256).
+agent::ProcessExited checkedExit(const agent::ProcessExited& exited) {
+  std::string problem = exitStatusProblem(exited.code, exited.signal);
+  if (!problem.empty()) {
+    std::string process = std::to_string(exited.process);
+    throw Error("agent sent an impossible exit of process " + process + ": " + problem,
+                ErrorKind::InvalidArgument);
+  }
+  return exited;
 }
 
 }  // namespace
@@ -99,7 +112,7 @@ void AgentClient::decodeFrames() {
     } else if (auto* response = std::get_if<agent::Response>(&message)) {
       events_.push_back(*response);
     } else {
-      events_.push_back(std::get<agent::ProcessExited>(message));
+      events_.push_back(checkedExit(std::get<agent::ProcessExited>(message)));
     }
   }
 }

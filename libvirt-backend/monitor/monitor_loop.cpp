@@ -12,6 +12,7 @@
 
 #include "runvirt/error.hpp"
 #include "common/log.hpp"
+#include "common/wait_status.hpp"
 #include "runvirt/oci/linux_names.hpp"
 
 namespace runvirt::backend {
@@ -20,17 +21,6 @@ namespace {
 
 constexpr std::size_t kMaxBufferedOutput = 4u << 20;  // stop reading the guest past this
 constexpr std::size_t kMaxBufferedInput = 1u << 20;   // stop reading stdin past this
-
-// Signals whose default action leaves a process alive: ignored, or stopping it (job control).
-bool survivedByDefault(int signal) {
-  switch (signal) {
-    case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:
-    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
-      return true;
-    default:
-      return false;
-  }
-}
 
 void updateStatus(const StateStore& store, const std::string& id, oci::Status status) {
   StateLock lock = store.lock(id);
@@ -305,10 +295,13 @@ control::Reply MonitorLoop::start() {
 }
 
 control::Reply MonitorLoop::kill(int signal, bool all) {
+  if (!isSignalNumber(signal)) {
+    throw Error("invalid signal " + std::to_string(signal), ErrorKind::InvalidArgument);
+  }
   if (phase_ == Phase::Exited) throw Error("container not running", ErrorKind::NotRunning);
   if (phase_ == Phase::Created) {
     // Like runc's parked init: default-fatal signals end the container before it ran.
-    if (!survivedByDefault(signal)) exitWith({0, signal});
+    if (isFatalSignal(signal)) exitWith({0, signal});
     return control::Done{};
   }
   agent_.send(agent::SignalProcess{agent::kInitProcess, signal, all});

@@ -33,6 +33,8 @@ constexpr double kConnectWait = 120;   // the domain may take this long to start
 constexpr double kQueryLifetime = 10;  // a query unanswered this long is forgotten
 constexpr double kTcpTimeout = 2;
 constexpr std::size_t kMaxPending = 1024;
+// The spec names the file (a bind source of /dev/zero would never end): far above any real one.
+constexpr std::size_t kMaxResolvConfBytes = 1u << 20;
 
 struct PendingQuery {
   std::string query;
@@ -220,8 +222,9 @@ bool usesEmbeddedDns(const oci::Spec& spec, const std::string& bundle) {
     if (mount.destination != "/etc/resolv.conf" || mount.source.empty()) continue;
     std::string source = mount.source[0] == '/' ? mount.source : bundle + "/" + mount.source;
     try {
-      return namesNameserver(readFile(source), agent::kDnsAddress);
-    } catch (const Error&) {
+      return namesNameserver(readFileBounded(source, kMaxResolvConfBytes), agent::kDnsAddress);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::NotFound) log::warn("DNS relay not started: " + e.message());
       return false;
     }
   }

@@ -19,7 +19,8 @@ namespace runvirt::backend {
 // The resolv.conf text has a `nameserver ADDRESS` line.
 bool namesNameserver(std::string_view resolvConf, std::string_view address);
 // The container's /etc/resolv.conf (its bind mount's source) names Docker's embedded server:
-// then the guest needs the relay. Absent or unreadable file: false.
+// then the guest needs the relay. Absent: false. Unreadable or larger than 1 MiB: false, and a
+// warning that names the file.
 bool usesEmbeddedDns(const oci::Spec& spec, const std::string& bundle);
 
 // Relays until the channel reaches end of file: each query read from `channel` ([u16 length]

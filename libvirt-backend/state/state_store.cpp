@@ -165,7 +165,7 @@ std::vector<std::string> StateStore::ids() const {
 StateLock StateStore::lock(const std::string& id) const {
   oci::validateContainerId(id);  // the lock file is created: no path may escape the root
   std::string path = dir(id) + "/" + kLockFile;
-  UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd) {
     if (errno == ENOENT) throw Error("container does not exist", ErrorKind::NotFound);
     throwErrno("open " + path);

@@ -9,11 +9,16 @@ namespace runvirt::cli {
 
 namespace {
 
+// `--process` names it; containerd's are a few KiB and execve() takes at most a few MiB of args
+// and env, so this bound only stops a file that never ends (/dev/zero).
+constexpr std::size_t kMaxProcessFileBytes = 16u << 20;
+
 oci::Process readProcessFile(const std::string& path) {
   std::string text;
   try {
-    text = readFile(path);
+    text = readFileBounded(path, kMaxProcessFileBytes);
   } catch (const Error& e) {
+    if (e.errnum() == 0) throw;  // too large: the message names the file
     throwErrno("open process file " + path, e.errnum());
   }
   auto json = nlohmann::json::parse(text, nullptr, false);

@@ -4,12 +4,14 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <new>
 #include <sstream>
 #include <string>
 
@@ -108,6 +110,43 @@ std::string errorOf(F&& f) {
 inline ::testing::AssertionResult contains(const std::string& text, const std::string& part) {
   if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "\"" << text << "\" does not contain \"" << part << "\"";
+}
+
+// What `f` returns, run in a child process that may map only `extraBytes` more than this one:
+// for reads of files that never end (/dev/zero), so that a regression fails with "out of memory"
+// instead of taking the machine's. An exception becomes its what().
+template <class F>
+std::string inChildWithMemoryLimit(F&& f, std::size_t extraBytes = std::size_t(256) << 20) {
+  int fds[2];
+  if (pipe(fds) < 0) throw std::runtime_error("pipe failed");
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    std::string result;
+    std::ifstream statm("/proc/self/statm");
+    std::size_t pages = 0;
+    statm >> pages;
+    rlimit limit{};
+    limit.rlim_cur = limit.rlim_max = pages * static_cast<std::size_t>(sysconf(_SC_PAGESIZE)) + extraBytes;
+    try {
+      if (setrlimit(RLIMIT_AS, &limit) < 0) throw std::runtime_error("setrlimit failed");
+      result = f();
+    } catch (const std::bad_alloc&) {
+      result = "out of memory";
+    } catch (const std::exception& e) {
+      result = e.what();
+    }
+    [[maybe_unused]] ssize_t n = write(fds[1], result.data(), result.size());
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string result;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) result.append(buf, static_cast<std::size_t>(n));
+  close(fds[0]);
+  waitpid(pid, nullptr, 0);
+  return result;
 }
 
 // The pid of a process that has exited and been reaped: nothing runs under it any more.

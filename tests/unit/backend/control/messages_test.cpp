@@ -3,6 +3,7 @@
 #include "control/messages.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "unit/test_util.hpp"
 
@@ -104,6 +105,31 @@ TEST(ControlMessages, WrongTypesAreRejected) {
   json pids = toJson(Reply{HostPids{{1}}});
   pids["pids"] = json::array({1, "two"});
   EXPECT_EQ(errorOf([&] { parseReply(pids); }), "invalid control reply `host_pids`: pids[1]: must be an integer");
+}
+
+// Checked on the host before a monitor acts on them: a signal for kill(2) or the guest, and an exit
+// an exec monitor ends itself with (never a stop signal, which would stop it).
+TEST(ControlMessages, SignalsMustBeSignalNumbers) {
+  for (int signal : {0, -1, 65}) {
+    EXPECT_EQ(errorOf([&] { parseRequest(toJson(Request{Kill{signal, false}})); }),
+              "invalid control request `kill`: signal: must be a signal number (1-64)");
+    EXPECT_EQ(errorOf([&] { parseRequest(toJson(Request{Signal{signal}})); }),
+              "invalid control request `signal`: signal: must be a signal number (1-64)");
+  }
+  EXPECT_EQ(std::get<Kill>(parseRequest(toJson(Request{Kill{64, false}}))).signal, 64);
+  EXPECT_EQ(std::get<Signal>(parseRequest(toJson(Request{Signal{SIGSTOP}}))).signal, SIGSTOP);
+}
+
+TEST(ControlMessages, ExitedMustBeAnExitAProcessCanHave) {
+  EXPECT_EQ(errorOf([&] { parseReply(toJson(Reply{Exited{0, SIGSTOP}})); }),
+            "invalid control reply `exited`: signal: signal 19 is not one a process dies of");
+  EXPECT_EQ(errorOf([&] { parseReply(toJson(Reply{Exited{0, 65}})); }),
+            "invalid control reply `exited`: signal: signal 65 is not one a process dies of");
+  EXPECT_EQ(errorOf([&] { parseReply(toJson(Reply{Exited{256, 0}})); }),
+            "invalid control reply `exited`: code: exit code 256 is not in 0-255");
+  EXPECT_EQ(errorOf([&] { parseReply(toJson(Reply{Exited{1, SIGTERM}})); }),
+            "invalid control reply `exited`: signal: an exit code (1) and a signal (15)");
+  EXPECT_EQ(std::get<Exited>(parseReply(toJson(Reply{Exited{0, SIGRTMAX}}))).signal, SIGRTMAX);
 }
 
 TEST(ControlMessages, ResizeMustFitSixteenBits) {

@@ -351,7 +351,21 @@ INSTANTIATE_TEST_SUITE_P(
         BadFrame{"UnknownMessageType", agent::encodeMessage({{"type", "surprise"}}),
                  "unknown message type `surprise`"},
         BadFrame{"DataOnStdin", agent::encodeData(0, agent::Stream::Stdin, "x"), "agent sent data on stdin"},
-        BadFrame{"ShortDataFrame", agent::encodeFrame(agent::FrameType::Data, "abc"), "data frame too short"}),
+        BadFrame{"ShortDataFrame", agent::encodeFrame(agent::FrameType::Data, "abc"), "data frame too short"},
+        // The monitor exits like the guest says its init did: only what a process can end with.
+        BadFrame{"ExitByAStopSignal", agent::encodeMessage({{"type", "exit"}, {"process", 0}, {"signal", SIGSTOP}}),
+                 "agent sent an impossible exit of process 0: signal 19 is not one a process dies of"},
+        BadFrame{"ExitByAnIgnoredSignal", agent::encodeMessage({{"type", "exit"}, {"process", 3}, {"signal", SIGCHLD}}),
+                 "agent sent an impossible exit of process 3: signal 17 is not one a process dies of"},
+        BadFrame{"ExitBySignal65", agent::encodeMessage({{"type", "exit"}, {"process", 0}, {"signal", 65}}),
+                 "agent sent an impossible exit of process 0: signal 65 is not one a process dies of"},
+        BadFrame{"ExitCode256", agent::encodeMessage({{"type", "exit"}, {"process", 0}, {"code", 256}}),
+                 "agent sent an impossible exit of process 0: exit code 256 is not in 0-255"},
+        BadFrame{"NegativeExitCode", agent::encodeMessage({{"type", "exit"}, {"process", 0}, {"code", -1}}),
+                 "agent sent an impossible exit of process 0: exit code -1 is not in 0-255"},
+        BadFrame{"ExitCodeAndSignal",
+                 agent::encodeMessage({{"type", "exit"}, {"process", 0}, {"code", 1}, {"signal", SIGTERM}}),
+                 "agent sent an impossible exit of process 0: an exit code (1) and a signal (15)"}),
     [](const ::testing::TestParamInfo<BadFrame>& info) { return std::string(info.param.name); });
 
 // Kept as an event, not an error: the monitor sends signals, resizes and close_stdin without

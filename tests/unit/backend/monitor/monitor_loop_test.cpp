@@ -470,6 +470,20 @@ TEST_F(MonitorLoopTest, SignalsThatDoNotEndAProcessBeforeStartLeaveTheContainerC
   EXPECT_EQ(requests(), std::vector<std::string>{"start_container web"});
 }
 
+// The signal is checked on the host: 0 used to end a created container as "exit 0", and any
+// number went on to the guest.
+TEST_F(MonitorLoopTest, AKillWithoutASignalNumberIsRefusedAndTheContainerStaysCreated) {
+  startLoop();
+  for (int signal : {0, -1, 65, 1000}) {
+    EXPECT_EQ(errorOf([&] { request(control::Kill{signal, false}); }),
+              "invalid control request `kill`: signal: must be a signal number (1-64)")
+        << signal;
+  }
+  EXPECT_TRUE(stillRunningAfter(0.1));
+  EXPECT_EQ(storedStatus(), oci::Status::Created);
+  EXPECT_TRUE(requests().empty());
+}
+
 TEST_F(MonitorLoopTest, KillWhileRunningIsForwardedToTheGuest) {
   guest.onStart(diesOfSignals());
   startLoop();
@@ -791,6 +805,31 @@ TEST_F(MonitorLoopTest, AGuestThatBreaksTheProtocolIsDestroyedAndTheContainerEnd
   EXPECT_EQ(hypervisor.calls(), std::vector<std::string>{"destroy runvirt-web"});
   EXPECT_EQ(storedStatus(), oci::Status::Stopped);
 }
+
+// The monitor ends itself the way the guest says its init ended: a guest that reported SIGSTOP
+// used to stop the monitor (Docker hung on it), and 256 became exit 0. Such an exit is a protocol
+// error: the VM is destroyed and the container ends as killed.
+class MonitorLoopImpossibleExit : public MonitorLoopTest,
+                                  public ::testing::WithParamInterface<agent::ProcessExited> {};
+
+TEST_P(MonitorLoopImpossibleExit, DestroysTheVmAndEndsTheContainerAsKilled) {
+  startLoop();
+  start();
+  guest.sendMessage(GetParam());
+  EXPECT_EQ(describe(waitForExit()), "killed by 9");
+  EXPECT_EQ(hypervisor.calls(), std::vector<std::string>{"destroy runvirt-web"});
+  EXPECT_EQ(storedStatus(), oci::Status::Stopped);
+}
+
+INSTANTIATE_TEST_SUITE_P(Exits, MonitorLoopImpossibleExit,
+                         ::testing::Values(agent::ProcessExited{0, 0, SIGSTOP}, agent::ProcessExited{0, 0, SIGTTOU},
+                                           agent::ProcessExited{0, 0, SIGCHLD}, agent::ProcessExited{0, 0, 65},
+                                           agent::ProcessExited{0, 256, 0}, agent::ProcessExited{0, -1, 0}),
+                         [](const ::testing::TestParamInfo<agent::ProcessExited>& info) {
+                           const auto& e = info.param;
+                           return e.signal ? "Signal" + std::to_string(e.signal)
+                                           : "Code" + std::string(e.code < 0 ? "Minus" : "") + std::to_string(std::abs(e.code));
+                         });
 
 // ---- slow and absent readers ----
 

@@ -10,6 +10,7 @@
 
 #include <thread>
 
+#include "common/log.hpp"
 #include "runvirt/agent/dns_frames.hpp"
 #include "runvirt/unique_fd.hpp"
 #include "unit/test_util.hpp"
@@ -44,6 +45,21 @@ TEST(DnsRelay, DecidedByTheContainersResolvConfMount) {
   EXPECT_TRUE(usesEmbeddedDns(specWith("relative"), dir / "bundle"));
   EXPECT_FALSE(usesEmbeddedDns(specWith(dir / "missing"), dir / "bundle"));
   EXPECT_FALSE(usesEmbeddedDns(oci::Spec{}, dir / "bundle"));
+}
+
+// The spec names the file: a bind source of /dev/zero used to be read until memory ran out. Now
+// the relay is not started and a warning names the file.
+TEST(DnsRelay, AResolvConfThatNeverEndsIsReadOnlyUpToItsBound) {
+  test::TempDir dir;
+  oci::Spec spec;
+  spec.mounts.push_back({"/etc/resolv.conf", "bind", "/dev/zero", {"rbind"}});
+  std::string outcome = test::inChildWithMemoryLimit([&] {
+    log::configure({dir / "log", log::Format::Text, false});
+    bool relay = usesEmbeddedDns(spec, dir / "bundle");
+    return std::string(relay ? "relay" : "no relay") + "; " + test::readFile(dir / "log");
+  });
+  EXPECT_TRUE(test::contains(outcome, "no relay; ")) << outcome;
+  EXPECT_TRUE(test::contains(outcome, "DNS relay not started: read /dev/zero: larger than 1048576 bytes"));
 }
 
 std::string queryFor(std::uint16_t id, char marker) {

@@ -190,6 +190,22 @@ TEST_F(StateStoreTest, LockOfMissingContainer) {
   EXPECT_EQ(errorOf([&] { store.lock("ghost"); }), "container does not exist");
 }
 
+// The state is written through a new temporary of its own and its lock is never opened through a
+// symlink: either used to truncate, write or create whatever a symlink there named.
+TEST_F(StateStoreTest, SymlinksInTheContainersDirectoryAreNotFollowed) {
+  store.claim("web");
+  test::writeFile(dir / "victim", "precious");
+  ASSERT_EQ(symlink((dir / "victim").c_str(), (store.dir("web") + "/state.json.tmp").c_str()), 0);
+  store.save(sampleRecord());
+  EXPECT_EQ(test::readFile(dir / "victim"), "precious");
+  EXPECT_EQ(toJson(store.load("web")), toJson(sampleRecord()));
+
+  ASSERT_EQ(symlink((dir / "made-by-root").c_str(), (store.dir("web") + "/lock").c_str()), 0);
+  EXPECT_EQ(errorOf([&] { store.lock("web"); }),
+            "open " + store.dir("web") + "/lock: Too many levels of symbolic links");
+  EXPECT_FALSE(test::exists(dir / "made-by-root"));
+}
+
 TEST_F(StateStoreTest, TrailingSlashesOfTheRootAreDropped) {
   StateStore slashed(dir / "root//");
   EXPECT_EQ(slashed.root(), dir / "root");
