@@ -26,7 +26,7 @@ void makeMountPoint(const std::string& source, const std::string& target) {
   if (S_ISDIR(st.st_mode)) {
     if (mkdir(target.c_str(), 0755) < 0 && errno != EEXIST) throwErrno("mkdir " + target);
   } else {
-    UniqueFd fd(open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    UniqueFd fd(open(target.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (!fd) throwErrno("create " + target);
   }
 }

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "runvirt/oci/validate.hpp"
 #include "unit/test_util.hpp"
 
@@ -127,6 +129,13 @@ TEST(SpecJson, DevicesAndDeviceRulesParse) {
   EXPECT_EQ(rules[0].access, "rwm");
   EXPECT_TRUE(rules[1].allow);
   EXPECT_EQ(rules[1].minor, 229);
+}
+
+TEST(SpecJson, AConfigJsonThatNeverEndsIsReadOnlyUpToItsBound) {
+  test::TempDir bundle;
+  std::filesystem::create_symlink("/dev/zero", bundle / "config.json");
+  std::string error = errorOf([&] { loadSpec(bundle.path()); });
+  EXPECT_TRUE(contains(error, "config.json: larger than 67108864 bytes")) << error;
 }
 
 TEST(SpecJson, UnknownFieldsAreIgnored) {
