@@ -70,6 +70,10 @@ VmSession startContainerVm(VmStartRequest r) {
 
   // Before anything is made: a device the guest cannot provide is refused here.
   GuestDevices devices = planGuestDevices(r.spec, hostBlockDevice);
+  if (!devices.leftOut.empty()) {
+    log::warn("privileged container: " + std::to_string(devices.leftOut.size()) +
+              " host devices are not given to the VM (it has its own), e.g. " + quote(devices.leftOut.front()));
+  }
   auto mounts = withContext("prepare the share", [&] {
     return prepareShare(paths, r.spec, r.record.bundle, r.record.rootfs);
   });

@@ -77,20 +77,34 @@ std::string allowedAccess(const std::vector<oci::DeviceRule>& rules, char type, 
   return ordered;
 }
 
+bool allowsAllDevices(const std::vector<oci::DeviceRule>& rules) {
+  return std::any_of(rules.begin(), rules.end(), [](const oci::DeviceRule& r) {
+    bool anyType = r.type.empty() || r.type == "a";
+    bool anyNumber = (!r.major || *r.major == -1) && (!r.minor || *r.minor == -1);
+    return r.allow && anyType && anyNumber && (r.access.empty() || r.access == "rwm");
+  });
+}
+
 GuestDevices planGuestDevices(const oci::Spec& spec, const HostBlockDevice& findHostBlock) {
   GuestDevices out;
   if (!spec.linux) return out;
   const std::vector<oci::DeviceRule> none;
   const auto& rules = spec.linux->resources ? spec.linux->resources->devices : none;
+  bool privileged = allowsAllDevices(rules);
   for (const auto& d : spec.linux->devices) {
     agent::Device guest = node(d);
+    bool provided = d.type == "p" || (d.type != "b" && guestHasCharDevice(d.major, d.minor));
+    if (privileged && !provided) {
+      out.leftOut.push_back(d.path);
+      continue;
+    }
     if (d.type == "b") {
       std::string host = withContext(describe(d), [&] { return findHostBlock(d.major, d.minor); });
       guest.serial = "runvirt-disk-" + std::to_string(out.disks.size());
       // The cgroup rule is enforced where the guest cannot undo it: QEMU's view of the disk.
       bool writable = allowedAccess(rules, 'b', d.major, d.minor).find('w') != std::string::npos;
       out.disks.push_back({d.major, d.minor, host, guest.serial, !writable});
-    } else if (d.type != "p" && !guestHasCharDevice(d.major, d.minor)) {
+    } else if (!provided) {
       throw Error(describe(d) + " cannot be provided in the VM: its guest kernel has null, zero, full, random, "
                   "urandom, tty, fuse and net/tun, and host block devices",
                   ErrorKind::InvalidArgument);

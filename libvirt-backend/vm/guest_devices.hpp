@@ -29,12 +29,18 @@ struct BlockDisk {
 struct GuestDevices {
   std::vector<agent::Device> nodes;  // for the agent, in the spec's order
   std::vector<BlockDisk> disks;
+  // A privileged container's host devices the VM does not get (see planGuestDevices).
+  std::vector<std::string> leftOut;
 };
 
 // The host's node for block device major:minor; throws NotFound when the host has none.
 using HostBlockDevice = std::function<std::string(std::int64_t major, std::int64_t minor)>;
 
-// Throws Unsupported naming the first device the guest cannot provide.
+// Throws InvalidArgument naming the first device the guest cannot provide. Except for a
+// privileged container (`docker run --privileged`: a device cgroup rule allows every device),
+// whose spec lists every host device: a VM is not given the host's devices (as containerd's
+// privileged_without_host_devices for VM runtimes); it gets the character devices its kernel
+// has, and the rest are listed in `leftOut` for the caller to log.
 GuestDevices planGuestDevices(const oci::Spec& spec, const HostBlockDevice& findHostBlock);
 
 // QEMU runs as `qemuUser` and may not open the host's nodes (libvirt must not chown them): each
@@ -45,6 +51,9 @@ void makeDiskNodes(const std::string& dir, std::vector<BlockDisk>& disks, const 
 // The host's block device major:minor through sysfs (/sys/dev/block/M:m), checked to be a
 // block device node with those numbers.
 std::string hostBlockDevice(std::int64_t major, std::int64_t minor);
+
+// A rule that allows every access to every device: Docker's --privileged.
+bool allowsAllDevices(const std::vector<oci::DeviceRule>& rules);
 
 // The access ("rwm" subset) linux.resources.devices rules leave to a device, applied in order
 // over the cgroup default of full access.

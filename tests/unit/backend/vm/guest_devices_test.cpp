@@ -80,6 +80,21 @@ TEST(GuestDevices, HostBlockDeviceChecksTheNode) {
   EXPECT_THROW(hostBlockDevice(4095, 1048575), Error);
 }
 
+TEST(GuestDevices, APrivilegedContainerGetsTheGuestsDevicesNotTheHosts) {
+  // docker run --privileged: every host device listed, one rule allowing all.
+  auto planned = planGuestDevices(withDevices({{"/dev/kvm", "c", 10, 232, {}, {}, {}},
+                                               {"/dev/fuse", "c", 10, 229, {}, {}, {}},
+                                               {"/dev/sda", "b", 8, 0, {}, {}, {}}},
+                                              {{true, "", {}, {}, "rwm"}}),
+                                  noBlockDevices);
+  ASSERT_EQ(planned.nodes.size(), 1u);
+  EXPECT_EQ(planned.nodes[0].path, "/dev/fuse");
+  EXPECT_TRUE(planned.disks.empty()) << "no host disk for a privileged container";
+  EXPECT_EQ(planned.leftOut, (std::vector<std::string>{"/dev/kvm", "/dev/sda"}));
+  EXPECT_FALSE(allowsAllDevices({{false, "a", {}, {}, "rwm"}, {true, "c", 10, 229, "rwm"}}));
+  EXPECT_FALSE(allowsAllDevices({{true, "c", {}, {}, "rwm"}}));
+}
+
 TEST(AllowedAccess, RulesApplyInOrderOverFullAccess) {
   EXPECT_EQ(allowedAccess({}, 'c', 1, 3), "rwm");
   std::vector<oci::DeviceRule> docker = {{false, "a", {}, {}, "rwm"}, {true, "c", 1, 3, "rwm"},
