@@ -15,13 +15,26 @@ using Handler = int (*)(const cli::GlobalOptions&, const cli::Args&);
 
 const std::map<std::string, Handler>& commands() {
   static const std::map<std::string, Handler> table = {
-      {"create", cli::createCommand},   {"start", cli::startCommand},     {"exec", cli::execCommand},     {"run", cli::runCommand},
-      {"state", cli::stateCommand},     {"list", cli::listCommand},       {"kill", cli::killCommand},
-      {"delete", cli::deleteCommand},   {"ps", cli::psCommand},           {"pause", cli::pauseCommand},
-      {"resume", cli::resumeCommand},   {"update", cli::updateCommand},   {"features", cli::featuresCommand}, {"spec", cli::specCommand},
-      {"monitor", cli::monitorCommand},  {"install-docker", cli::installDockerCommand},
+      {"create", cli::createCommand},
+      {"start", cli::startCommand},
+      {"exec", cli::execCommand},
+      {"run", cli::runCommand},
+      {"state", cli::stateCommand},
+      {"list", cli::listCommand},
+      {"kill", cli::killCommand},
+      {"delete", cli::deleteCommand},
+      {"ps", cli::psCommand},
+      {"pause", cli::pauseCommand},
+      {"resume", cli::resumeCommand},
+      {"update", cli::updateCommand},
+      {"features", cli::featuresCommand},
+      {"spec", cli::specCommand},
+      {"monitor", cli::monitorCommand},
+      {"install-docker", cli::installDockerCommand},
       {"uninstall-docker", cli::uninstallDockerCommand},
-      {"check", cli::checkCommand},      {"env", cli::envCommand},         {"gc", cli::gcCommand},
+      {"check", cli::checkCommand},
+      {"env", cli::envCommand},
+      {"gc", cli::gcCommand},
   };
   return table;
 }
@@ -32,15 +45,18 @@ constexpr const char* kUsage =
     "commands: create start run exec state list kill delete ps pause resume features spec\n"
     "          install-docker [--name N] [--default] [--replace] [--path P] [--daemon-json F]\n"
     "          uninstall-docker [--path P] [--daemon-json F]\n"
-    "          check [--probe-timeout S]      can this host run containers (libvirt, QEMU, KVM or TCG and why, ...)\n"
+    "          check [--probe-timeout S]      can this host run containers (libvirt, QEMU, KVM or "
+    "TCG and why, ...)\n"
     "          env [--json]                   effective configuration and component versions\n"
-    "          gc [--dry-run]                 reap VMs whose owner is gone (and what they hold on the host)\n\n"
+    "          gc [--dry-run]                 reap VMs whose owner is gone (and what they hold on "
+    "the host)\n\n"
     "global options:\n"
     "  --root DIR          state directory (default /run/runvirt)\n"
     "  --log FILE          log file (default stderr)\n"
     "  --log-format FMT    text or json\n"
     "  --debug             debug logging (phase timings)\n"
-    "  --config FILE       runvirt config.toml (default $RUNVIRT_CONFIG, /etc/runvirt/config.toml)\n"
+    "  --config FILE       runvirt config.toml (default $RUNVIRT_CONFIG, "
+    "/etc/runvirt/config.toml)\n"
     "  --systemd-cgroup, --rootless VALUE, --criu PATH   accepted for runc compatibility, ignored\n"
     "  --version, --help\n";
 

@@ -90,7 +90,8 @@ UniqueFd mountEarlyFilesystems() {
   sys::mountFilesystem("sysfs", "/sys", "sysfs", kSafe, "");
   sys::mountFilesystem("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
   makeDirectory("/dev/pts");
-  sys::mountFilesystem("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666");
+  sys::mountFilesystem("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                       "mode=0620,ptmxmode=0666");
   UniqueFd console(::open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC));
   if (!console) throwErrno("open /dev/console");
   return console;
@@ -189,7 +190,8 @@ UniqueFd openVirtioPort(std::string_view name, std::chrono::milliseconds wait, i
 }
 
 UniqueFd openHostPort() {
-  return openVirtioPort(kChannelName, std::chrono::duration_cast<std::chrono::milliseconds>(kPortWait), 0);
+  return openVirtioPort(kChannelName,
+                        std::chrono::duration_cast<std::chrono::milliseconds>(kPortWait), 0);
 }
 
 void exchangeHello(Channel& channel) {

@@ -87,7 +87,8 @@ CgroupPlan planContainerCgroup(const std::string& id, const Resources& resources
 ContainerCgroup ContainerCgroup::create(const CgroupPlan& plan, const std::string& root) {
   if (root == kCgroupMount) {
     withContext("mount cgroup2", [] { mountCgroup2Once(); });
-    if (!plan.overcommitMemory.empty()) writeFile("/proc/sys/vm/overcommit_memory", plan.overcommitMemory);
+    if (!plan.overcommitMemory.empty())
+      writeFile("/proc/sys/vm/overcommit_memory", plan.overcommitMemory);
   }
   std::string parent = root;
   std::istringstream parts(plan.dir);

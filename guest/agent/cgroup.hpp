@@ -23,8 +23,8 @@ inline constexpr const char* kCgroupMount = "/sys/fs/cgroup";
 inline constexpr const char* kContainersCgroup = "containers";
 
 struct CgroupFile {
-  std::string name;   // e.g. "memory.max"
-  std::string value;  // e.g. "67108864" or "max"
+  std::string name;       // e.g. "memory.max"
+  std::string value;      // e.g. "67108864" or "max"
   bool optional = false;  // skipped when the kernel has no such file (e.g. memory.swap.max)
 };
 

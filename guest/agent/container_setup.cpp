@@ -57,7 +57,8 @@ struct InitState {
 void bindRootfs(const ContainerSpec& spec, const std::string& rootPath, InitState& state) {
   state.shareFd = UniqueFd(::open(kShareDir, O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!state.shareFd) throwErrno(std::string("open share ") + quote(kShareDir));
-  UniqueFd rootfs = sys::openInRoot(state.shareFd.get(), spec.rootfs, O_PATH | O_DIRECTORY, "the share");
+  UniqueFd rootfs =
+      sys::openInRoot(state.shareFd.get(), spec.rootfs, O_PATH | O_DIRECTORY, "the share");
   sys::bindMount(fdPath(rootfs.get()), rootPath, MS_REC, "share/" + spec.rootfs, rootPath);
   state.rootFd = UniqueFd(::open(rootPath.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!state.rootFd) throwErrno("open container root " + quote(rootPath));
@@ -98,22 +99,31 @@ void prepareContainer(const ContainerSpec& spec, const std::string& rootPath, In
       {"make mounts slaves", [] { sys::setPropagation("/", MS_SLAVE | MS_REC); }},
       {"bind the root filesystem", [&] { bindRootfs(spec, rootPath, state); }},
       {"set up mounts", [&] { mountAll(plan, state.rootFd.get(), state.shareFd.get()); }},
-      {"populate /dev", [&] {
+      {"populate /dev",
+       [&] {
          if (needsDevPopulation(plan)) populateDev(state.rootFd.get(), spec.process.terminal);
        }},
       {"create devices", [&] { createDevices(state.rootFd.get(), spec.devices); }},
-      {"pivot_root", [&] {
+      {"pivot_root",
+       [&] {
          state.rootFd.reset();
          state.shareFd.reset();
          pivotInto(rootPath);
        }},
       {"set hostname", [&] { setNames(spec); }},
       {"set sysctls", [&] { applySysctls(spec); }},
-      {"make paths read-only", [&] {
+      {"make paths read-only",
+       [&] {
          for (const auto& path : spec.readonlyPaths) makePathReadonly(path);
        }},
-      {"mask paths", [&] { for (const auto& path : spec.maskedPaths) maskPath(path); }},
-      {"make the root read-only", [&] { if (spec.readonlyRoot) remountRootReadonly(); }},
+      {"mask paths",
+       [&] {
+         for (const auto& path : spec.maskedPaths) maskPath(path);
+       }},
+      {"make the root read-only",
+       [&] {
+         if (spec.readonlyRoot) remountRootReadonly();
+       }},
       {"prepare process", [&] { state.prepared = prepareProcess(spec.process); }, true},
   });
 }
@@ -130,9 +140,11 @@ void waitForStart(int syncFd) {
 void joinNamespaces(pid_t initPid) {
   // Opened before joining any: once in the container's mount namespace, /proc is the
   // container's. mnt is joined last, as it also moves root and cwd into the container.
-  static constexpr std::pair<const char*, int> kNamespaces[] = {
-      {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
-      {"pid", CLONE_NEWPID},       {"mnt", CLONE_NEWNS}};
+  static constexpr std::pair<const char*, int> kNamespaces[] = {{"cgroup", CLONE_NEWCGROUP},
+                                                                {"ipc", CLONE_NEWIPC},
+                                                                {"uts", CLONE_NEWUTS},
+                                                                {"pid", CLONE_NEWPID},
+                                                                {"mnt", CLONE_NEWNS}};
   std::vector<std::pair<UniqueFd, std::string>> opened;
   for (const auto& [name, type] : kNamespaces) {
     std::string path = "/proc/" + std::to_string(initPid) + "/ns/" + name;

@@ -21,7 +21,8 @@ unsigned long namespaceCloneFlags(const std::vector<std::string>& namespaces);
 // In the child cloned with namespaceCloneFlags(): builds the container under `rootPath`,
 // pivots into it, resolves user/cwd/executable, reports Ready (or the first error) over
 // `syncFd`, waits for Start, then runs the process. Never returns.
-[[noreturn]] void runContainerInit(const ContainerSpec& spec, const std::string& rootPath, int syncFd);
+[[noreturn]] void runContainerInit(const ContainerSpec& spec, const std::string& rootPath,
+                                   int syncFd);
 
 // In a child forked by the agent: joins the namespaces of the container whose init is
 // `initPid`, forks the process there as a direct child of the agent (CLONE_PARENT), reports

@@ -23,7 +23,8 @@ namespace runvirt::agent {
 namespace {
 
 void validateId(const std::string& id) {
-  if (id.empty() || id == "." || id == ".." || id.find('/') != std::string::npos || id.size() > 1024) {
+  if (id.empty() || id == "." || id == ".." || id.find('/') != std::string::npos ||
+      id.size() > 1024) {
     throw Error("invalid container id " + quote(id), ErrorKind::InvalidArgument);
   }
 }
@@ -41,11 +42,16 @@ NamespaceId namespaceOf(pid_t pid, const char* type) {
 
 std::string describeState(Container::State state) {
   switch (state) {
-    case Container::State::Creating: return "being created";
-    case Container::State::Created: return "created";
-    case Container::State::Starting: return "starting";
-    case Container::State::Running: return "running";
-    case Container::State::Stopped: return "stopped";
+    case Container::State::Creating:
+      return "being created";
+    case Container::State::Created:
+      return "created";
+    case Container::State::Starting:
+      return "starting";
+    case Container::State::Running:
+      return "running";
+    case Container::State::Stopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -78,8 +84,10 @@ Container& ContainerManager::prepareNewContainer(const std::string& id) {
     ProcessRecord* init = processes_.find(kInitProcess);
     bool done = other.state == Container::State::Stopped && (!init || init->finished);
     if (done) continue;
-    if (otherId == id) throw Error("container " + quote(id) + " already exists", ErrorKind::AlreadyExists);
-    throw Error("container " + quote(otherId) + " already runs in this VM", ErrorKind::AlreadyExists);
+    if (otherId == id)
+      throw Error("container " + quote(id) + " already exists", ErrorKind::AlreadyExists);
+    throw Error("container " + quote(otherId) + " already runs in this VM",
+                ErrorKind::AlreadyExists);
   }
   while (!containers_.empty()) {
     for (ProcessId process : processes_.idsOfContainer(containers_.begin()->first)) {
@@ -108,7 +116,8 @@ void ContainerManager::create(std::uint64_t requestId, const ContainerSpec& spec
     // Always a cgroup namespace rooted at the container's cgroup, whatever the spec says: the
     // VM's "host" cgroup namespace is the agent's, which holds nothing of the user's. The
     // container sees what Docker shows by default on a cgroup v2 host (0::/ and its own limits).
-    pid = sys::cloneProcess(namespaceCloneFlags(spec.namespaces) | CLONE_NEWCGROUP, container.cgroup.fd());
+    pid = sys::cloneProcess(namespaceCloneFlags(spec.namespaces) | CLONE_NEWCGROUP,
+                            container.cgroup.fd());
     if (pid == 0) runContainerInit(spec, container.dir + "/root", childEnd.get());
     container.initPid = pid;
     container.initSync = std::move(agentEnd);
@@ -138,11 +147,13 @@ void ContainerManager::create(std::uint64_t requestId, const ContainerSpec& spec
 void ContainerManager::start(std::uint64_t requestId, const std::string& id) {
   Container& container = get(id);
   if (container.state != Container::State::Created) {
-    throw Error("container " + quote(id) + " is " + describeState(container.state) +
-                    ", not created", ErrorKind::InvalidArgument);
+    throw Error(
+        "container " + quote(id) + " is " + describeState(container.state) + ", not created",
+        ErrorKind::InvalidArgument);
   }
   ProcessRecord* init = processes_.find(kInitProcess);
-  if (!init || init->exited()) throw Error("container " + quote(id) + " init has exited", ErrorKind::NotRunning);
+  if (!init || init->exited())
+    throw Error("container " + quote(id) + " init has exited", ErrorKind::NotRunning);
   sendSync(container.initSync.get(), SyncKind::Start);
   container.state = Container::State::Starting;
   init->launching = true;
@@ -156,11 +167,14 @@ void ContainerManager::start(std::uint64_t requestId, const std::string& id) {
 
 void ContainerManager::exec(std::uint64_t requestId, const ExecProcess& request) {
   Container& container = get(request.container);
-  if (container.state != Container::State::Running && container.state != Container::State::Created) {
+  if (container.state != Container::State::Running &&
+      container.state != Container::State::Created) {
     throw Error("cannot exec in container " + quote(request.container) + ": it is " +
-                    describeState(container.state), ErrorKind::NotRunning);
+                    describeState(container.state),
+                ErrorKind::NotRunning);
   }
-  if (request.process == kInitProcess) throw Error("process 0 is the container's init", ErrorKind::InvalidArgument);
+  if (request.process == kInitProcess)
+    throw Error("process 0 is the container's init", ErrorKind::InvalidArgument);
   ProcessRecord& record = processes_.add(request.process, request.container);
   record.launching = true;
   Launch launch;
@@ -248,7 +262,8 @@ bool ContainerManager::onReady(Launch& launch) {
 void ContainerManager::onEndOfFile(Launch& launch) {
   switch (launch.kind) {
     case Launch::Kind::Create:
-      failCreate(launch, launch.error.empty() ? "container init exited during setup" : launch.error);
+      failCreate(launch,
+                 launch.error.empty() ? "container init exited during setup" : launch.error);
       return;
     case Launch::Kind::Start:
       finishStart(launch);

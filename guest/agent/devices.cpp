@@ -25,7 +25,8 @@ std::optional<std::string> findDisk(const std::string& sysBlock, const std::stri
     std::string name = entry->d_name;
     if (name == "." || name == "..") continue;
     auto found = readFileIfExists(sysBlock + "/" + name + "/serial");
-    if (found && trimRight(*found) == serial) return trimRight(readFile(sysBlock + "/" + name + "/dev"));
+    if (found && trimRight(*found) == serial)
+      return trimRight(readFile(sysBlock + "/" + name + "/dev"));
   }
   return std::nullopt;
 }
@@ -42,7 +43,8 @@ UniqueFd openParent(int rootFd, const std::string& path, std::string& name) {
   std::size_t start = 5;  // after "/dev/"; the host checked the spelling
   for (std::size_t slash; (slash = path.find('/', start)) != std::string::npos; start = slash + 1) {
     std::string part = path.substr(start, slash - start);
-    if (::mkdirat(dir.get(), part.c_str(), 0755) != 0 && errno != EEXIST) throwErrno("mkdir " + quote(part));
+    if (::mkdirat(dir.get(), part.c_str(), 0755) != 0 && errno != EEXIST)
+      throwErrno("mkdir " + quote(part));
     UniqueFd next(::openat(dir.get(), part.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!next) throwErrno("open " + quote(part));
     dir = std::move(next);
@@ -62,11 +64,13 @@ void createDevice(int rootFd, const Device& d) {
   std::string name;
   UniqueFd dir = openParent(rootFd, d.path, name);
   struct stat st {};
-  if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return;  // runc keeps it too
+  if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+    return;  // runc keeps it too
   sys::makeNode(dir.get(), name, type | (d.fileMode & 07777), numbers);
   // mknod honours the umask; the spec's mode is the node's. Not a symlink: just made.
   if (::fchmodat(dir.get(), name.c_str(), d.fileMode & 07777, 0) != 0) throwErrno("chmod");
-  if (::fchownat(dir.get(), name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0) throwErrno("chown");
+  if (::fchownat(dir.get(), name.c_str(), d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0)
+    throwErrno("chown");
 }
 
 }  // namespace
@@ -76,7 +80,8 @@ std::string blockDeviceNumbers(const std::string& sysBlock, const std::string& s
   auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
     if (auto numbers = findDisk(sysBlock, serial)) return *numbers;
-    if (std::chrono::steady_clock::now() >= deadline) throw Error("no disk with serial " + quote(serial));
+    if (std::chrono::steady_clock::now() >= deadline)
+      throw Error("no disk with serial " + quote(serial));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }

@@ -1,6 +1,7 @@
 // The device nodes of linux.devices (`docker run --device`), made in the container's /dev before
 // pivot_root. The host checked each (a path under /dev, a device this guest has) and handed
-// block devices to the VM as virtio-blk disks named by serial (libvirt-backend/vm/guest_devices.hpp).
+// block devices to the VM as virtio-blk disks named by serial
+// (libvirt-backend/vm/guest_devices.hpp).
 #pragma once
 
 #include <chrono>

@@ -38,7 +38,9 @@ bool wouldBlock() { return errno == EAGAIN || errno == EWOULDBLOCK || errno == E
 }  // namespace
 
 DnsRelay::DnsRelay(UniqueFd port, const sockaddr_in& listen)
-    : port_(std::move(port)), udp_(boundSocket(SOCK_DGRAM, listen)), listener_(boundSocket(SOCK_STREAM, listen)) {
+    : port_(std::move(port)),
+      udp_(boundSocket(SOCK_DGRAM, listen)),
+      listener_(boundSocket(SOCK_STREAM, listen)) {
   if (::listen(listener_.get(), 16) != 0) throwErrno("listen for DNS over TCP");
 }
 
@@ -49,9 +51,11 @@ void DnsRelay::addToPoll(PollSet& set, Clock::time_point now) {
     set.add(port_.get(), events, [this](short r) { onPort(r); });
   }
   set.add(udp_.get(), POLLIN, [this](short) { onUdp(); });
-  if (connections_.size() < kMaxConnections) set.add(listener_.get(), POLLIN, [this](short) { onAccept(); });
+  if (connections_.size() < kMaxConnections)
+    set.add(listener_.get(), POLLIN, [this](short) { onAccept(); });
   for (auto& [id, connection] : connections_) {
-    auto events = static_cast<short>((connection.readClosed ? 0 : POLLIN) | (connection.out.empty() ? 0 : POLLOUT));
+    auto events = static_cast<short>((connection.readClosed ? 0 : POLLIN) |
+                                     (connection.out.empty() ? 0 : POLLOUT));
     set.add(connection.fd.get(), events, [this, id = id](short r) { onConnection(id, r); });
   }
 }
@@ -144,8 +148,9 @@ void DnsRelay::onConnection(std::uint64_t id, short revents) {
       forward(std::move(*query), origin);
     }
   }
-  bool waiting = std::any_of(pending_.begin(), pending_.end(),
-                             [&](const auto& p) { return p.second.tcp && p.second.connection == id; });
+  bool waiting = std::any_of(pending_.begin(), pending_.end(), [&](const auto& p) {
+    return p.second.tcp && p.second.connection == id;
+  });
   if (c.readClosed && c.out.empty() && !waiting) connections_.erase(it);
 }
 
@@ -180,14 +185,16 @@ void DnsRelay::deliver(std::string answer) {
     return;
   }
   // The host may have fetched the whole answer over TCP: a UDP client gets what it can take.
-  if (answer.size() > dns::udpReplyLimit(origin.query)) answer = dns::truncatedReply(answer, origin.query);
-  ::sendto(udp_.get(), answer.data(), answer.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&origin.client),
-           sizeof origin.client);
+  if (answer.size() > dns::udpReplyLimit(origin.query))
+    answer = dns::truncatedReply(answer, origin.query);
+  ::sendto(udp_.get(), answer.data(), answer.size(), MSG_DONTWAIT,
+           reinterpret_cast<const sockaddr*>(&origin.client), sizeof origin.client);
 }
 
 void DnsRelay::expire(Clock::time_point now) {
   std::erase_if(pending_, [&](const auto& entry) { return entry.second.expires <= now; });
-  std::erase_if(connections_, [&](const auto& entry) { return now - entry.second.lastActive > kConnectionIdle; });
+  std::erase_if(connections_,
+                [&](const auto& entry) { return now - entry.second.lastActive > kConnectionIdle; });
 }
 
 }  // namespace runvirt::agent

@@ -38,7 +38,8 @@ IpPrefix parseIpPrefix(std::string_view text) {
 std::optional<IpAddress> broadcastOf(const IpPrefix& prefix) {
   if (prefix.address.family != AF_INET || prefix.length >= 31) return std::nullopt;
   IpAddress broadcast = prefix.address;
-  for (unsigned bit = prefix.length; bit < 32; ++bit) broadcast.bytes[bit / 8] |= std::uint8_t(0x80 >> (bit % 8));
+  for (unsigned bit = prefix.length; bit < 32; ++bit)
+    broadcast.bytes[bit / 8] |= std::uint8_t(0x80 >> (bit % 8));
   return broadcast;
 }
 
@@ -48,7 +49,9 @@ std::string toString(const IpAddress& address) {
   return text;
 }
 
-std::string toString(const IpPrefix& prefix) { return toString(prefix.address) + "/" + std::to_string(prefix.length); }
+std::string toString(const IpPrefix& prefix) {
+  return toString(prefix.address) + "/" + std::to_string(prefix.length);
+}
 
 IpPrefix networkOf(const IpPrefix& prefix) {
   IpPrefix network = prefix;
@@ -62,7 +65,8 @@ bool isLinkLocalOrLoopback(const IpAddress& address) {
   const auto& b = address.bytes;
   if (address.family == AF_INET) return b[0] == 127;
   bool linkLocal = b[0] == 0xfe && (b[1] & 0xc0) == 0x80;
-  bool loopback = std::all_of(b.begin(), b.end() - 1, [](std::uint8_t x) { return x == 0; }) && b[15] == 1;
+  bool loopback =
+      std::all_of(b.begin(), b.end() - 1, [](std::uint8_t x) { return x == 0; }) && b[15] == 1;
   return linkLocal || loopback;
 }
 

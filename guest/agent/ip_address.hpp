@@ -15,7 +15,7 @@
 namespace runvirt::agent {
 
 struct IpAddress {
-  int family = AF_INET;                 // AF_INET or AF_INET6
+  int family = AF_INET;                  // AF_INET or AF_INET6
   std::array<std::uint8_t, 16> bytes{};  // the first 4 for IPv4, the rest zero
   std::size_t size() const { return family == AF_INET ? 4 : 16; }
   bool operator==(const IpAddress&) const = default;

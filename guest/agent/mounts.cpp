@@ -39,7 +39,8 @@ std::string readLink(int dirFd, const std::string& name, const std::string& show
 
 void createEntry(int parentFd, const std::string& name, bool file, const std::string& shown) {
   if (file) {
-    UniqueFd fd(::openat(parentFd, name.c_str(), O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
+    UniqueFd fd(
+        ::openat(parentFd, name.c_str(), O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (!fd && errno != EEXIST) throwErrno("create mountpoint file " + quote(shown));
   } else if (::mkdirat(parentFd, name.c_str(), 0755) != 0 && errno != EEXIST) {
     throwErrno("create mountpoint directory " + quote(shown));
@@ -68,11 +69,13 @@ UniqueFd ensureMountpoint(int rootFd, const std::string& path, bool file) {
   for (std::size_t i = 0; i < parts.size(); ++i) {
     UniqueFd parent = sys::openInRoot(rootFd, prefix.empty() ? "/" : prefix, O_PATH | O_DIRECTORY);
     struct stat st {};
-    if (::fstatat(parent.get(), parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+    if (::fstatat(parent.get(), parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISLNK(st.st_mode)) {
       if (++expansions > kMaxSymlinks) throw Error("too many symlinks in " + quote(path));
       std::string target = readLink(parent.get(), parts[i], prefix + "/" + parts[i]);
       std::string rest = joinComponents(parts, i + 1);
-      parts = components(cleanContainerPath((target[0] == '/' ? target : prefix + "/" + target) + rest));
+      parts = components(
+          cleanContainerPath((target[0] == '/' ? target : prefix + "/" + target) + rest));
       prefix.clear();
       i = std::size_t(-1);  // start over on the expanded path
       continue;
@@ -160,7 +163,7 @@ void populateDev(int rootFd, bool withConsole) {
     const char* name;
     unsigned major, minor;
   };
-  static constexpr Node kNodes[] = {{"null", 1, 3},   {"zero", 1, 5}, {"full", 1, 7},
+  static constexpr Node kNodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
                                     {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
   static constexpr const char* kLinks[][2] = {{"/proc/self/fd", "fd"},
                                               {"/proc/self/fd/0", "stdin"},
@@ -170,7 +173,8 @@ void populateDev(int rootFd, bool withConsole) {
   UniqueFd dev = sys::openInRoot(rootFd, "/dev", O_PATH | O_DIRECTORY);
   for (const auto& node : kNodes) {
     sys::makeNode(dev.get(), node.name, S_IFCHR | 0666, makedev(node.major, node.minor));
-    if (::fchmodat(dev.get(), node.name, 0666, 0) != 0) throwErrno(std::string("chmod /dev/") + node.name);
+    if (::fchmodat(dev.get(), node.name, 0666, 0) != 0)
+      throwErrno(std::string("chmod /dev/") + node.name);
   }
   for (const auto& link : kLinks) {
     if (::symlinkat(link[0], dev.get(), link[1]) != 0 && errno != EEXIST) {
@@ -184,9 +188,7 @@ void populateDev(int rootFd, bool withConsole) {
   if (withConsole) createEntry(dev.get(), "console", true, "/dev/console");
 }
 
-void remountRootReadonly() {
-  sys::remount("/", MS_BIND | MS_RDONLY | preservedFlags("/"));
-}
+void remountRootReadonly() { sys::remount("/", MS_BIND | MS_RDONLY | preservedFlags("/")); }
 
 void maskPath(const std::string& path) {
   struct stat st {};

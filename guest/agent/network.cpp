@@ -41,7 +41,8 @@ std::string findNic(const std::string& sysfs, const Interface& interface) {
   for (;;) {
     if (auto name = nicWithMac(sysfs, interface.mac)) return *name;
     if (std::chrono::steady_clock::now() >= deadline) {
-      throw Error("interface " + quote(interface.name) + ": no NIC with MAC " + quote(interface.mac));
+      throw Error("interface " + quote(interface.name) + ": no NIC with MAC " +
+                  quote(interface.mac));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -55,7 +56,8 @@ class LinkControl {
   void rename(const std::string& from, const std::string& to) {
     ifreq req = request(from);
     std::strncpy(req.ifr_newname, to.c_str(), IFNAMSIZ - 1);
-    if (::ioctl(sock_.get(), SIOCSIFNAME, &req) != 0) throwErrno("rename " + quote(from) + " to " + quote(to));
+    if (::ioctl(sock_.get(), SIOCSIFNAME, &req) != 0)
+      throwErrno("rename " + quote(from) + " to " + quote(to));
   }
   void setMtu(const std::string& name, std::uint32_t mtu) {
     ifreq req = request(name);
@@ -79,7 +81,8 @@ class LinkControl {
     }
   }
   static ifreq request(const std::string& name) {
-    if (name.empty() || name.size() >= IFNAMSIZ) throw Error("invalid interface name " + quote(name));
+    if (name.empty() || name.size() >= IFNAMSIZ)
+      throw Error("invalid interface name " + quote(name));
     ifreq req{};
     std::strncpy(req.ifr_name, name.c_str(), IFNAMSIZ - 1);
     return req;
@@ -123,7 +126,8 @@ struct WantedRoute {
 
 WantedInterface parseInterface(const Interface& interface) {
   // Checked here, not by the kernel: the name also makes paths under /proc/sys.
-  if (!isValidInterfaceName(interface.name)) throw Error("invalid name", ErrorKind::InvalidArgument);
+  if (!isValidInterfaceName(interface.name))
+    throw Error("invalid name", ErrorKind::InvalidArgument);
   WantedInterface wanted{interface, {}, false};
   for (const auto& address : interface.addresses) {
     wanted.addresses.push_back(parseIpPrefix(address));
@@ -165,7 +169,8 @@ void retire(LinkControl& links, RouteNetlink& netlink, const LeavingNic& nic) {
   onLeavingNic(nic.name, [&] {
     links.takeDown(nic.name);
     int index = indexOf(nic.name);
-    for (const auto& address : netlink.addresses(index)) netlink.deleteAddress(index, address.prefix);
+    for (const auto& address : netlink.addresses(index))
+      netlink.deleteAddress(index, address.prefix);
   });
   if (!nic.slot || !exists(nic.name)) return;
   try {
@@ -173,7 +178,8 @@ void retire(LinkControl& links, RouteNetlink& netlink, const LeavingNic& nic) {
     log::debug("powered off the slot of %s", nic.name.c_str());
   } catch (const Error& e) {
     // The NIC is down and bare already; the host's unplug completes all the same, only later.
-    if (exists(nic.name)) log::warn("interface %s: power off its slot: %s", nic.name.c_str(), e.what());
+    if (exists(nic.name))
+      log::warn("interface %s: power off its slot: %s", nic.name.c_str(), e.what());
   }
 }
 
@@ -202,7 +208,8 @@ void convergeAddresses(RouteNetlink& netlink, int index, const std::vector<IpPre
   for (const auto& address : changes.add) netlink.addAddress(index, address);
 }
 
-void configureInterface(LinkControl& links, RouteNetlink& netlink, const WantedInterface& interface) {
+void configureInterface(LinkControl& links, RouteNetlink& netlink,
+                        const WantedInterface& interface) {
   const std::string& name = interface.request.name;
   links.setMtu(name, interface.request.mtu);
   setIpv6(name, interface.ipv6);  // before the addresses: a NIC without IPv6 refuses IPv6 ones
@@ -210,18 +217,21 @@ void configureInterface(LinkControl& links, RouteNetlink& netlink, const WantedI
   convergeAddresses(netlink, indexOf(name), interface.addresses);
 }
 
-void convergeRoutes(RouteNetlink& netlink, const std::vector<WantedRoute>& routes, const std::vector<int>& nicIndexes) {
+void convergeRoutes(RouteNetlink& netlink, const std::vector<WantedRoute>& routes,
+                    const std::vector<int>& nicIndexes) {
   std::vector<RouteEntry> wanted;
   for (const auto& route : routes) {
     withContext("route to " + quote(route.request.destination), [&] {
-      wanted.push_back({route.destination, route.gateway, indexOf(route.request.device), RTPROT_BOOT, RTN_UNICAST, 0});
+      wanted.push_back({route.destination, route.gateway, indexOf(route.request.device),
+                        RTPROT_BOOT, RTN_UNICAST, 0});
     });
   }
   std::vector<RouteEntry> current = netlink.routes(AF_INET);
   for (auto& route : netlink.routes(AF_INET6)) current.push_back(std::move(route));
   RouteChanges changes = planRouteChanges(current, wanted, nicIndexes);
   for (const auto& route : changes.remove) {
-    withContext("route to " + quote(toString(route.destination)), [&] { netlink.deleteRoute(route); });
+    withContext("route to " + quote(toString(route.destination)),
+                [&] { netlink.deleteRoute(route); });
   }
   for (std::size_t i : changes.add) {
     const WantedRoute& route = routes[i];
@@ -243,8 +253,10 @@ bool isValidInterfaceName(std::string_view name) {
          });
 }
 
-std::vector<Rename> planRenames(const std::vector<std::string>& current, const std::vector<std::string>& wanted,
-                                const std::vector<std::string>& leaving, const std::vector<std::string>& others) {
+std::vector<Rename> planRenames(const std::vector<std::string>& current,
+                                const std::vector<std::string>& wanted,
+                                const std::vector<std::string>& leaving,
+                                const std::vector<std::string>& others) {
   std::set<std::string> used(current.begin(), current.end());
   for (const auto* names : {&wanted, &leaving, &others}) used.insert(names->begin(), names->end());
   unsigned next = 0;
@@ -269,13 +281,15 @@ std::vector<Rename> planRenames(const std::vector<std::string>& current, const s
   return first;
 }
 
-AddressChanges planAddressChanges(const std::vector<IpPrefix>& current, const std::vector<IpPrefix>& wanted) {
+AddressChanges planAddressChanges(const std::vector<IpPrefix>& current,
+                                  const std::vector<IpPrefix>& wanted) {
   auto in = [](const std::vector<IpPrefix>& list, const IpPrefix& prefix) {
     return std::find(list.begin(), list.end(), prefix) != list.end();
   };
   AddressChanges changes;
   for (const auto& prefix : current) {
-    if (!isLinkLocalOrLoopback(prefix.address) && !in(wanted, prefix) && !in(changes.remove, prefix)) {
+    if (!isLinkLocalOrLoopback(prefix.address) && !in(wanted, prefix) &&
+        !in(changes.remove, prefix)) {
       changes.remove.push_back(prefix);
     }
   }
@@ -285,7 +299,8 @@ AddressChanges planAddressChanges(const std::vector<IpPrefix>& current, const st
   return changes;
 }
 
-RouteChanges planRouteChanges(const std::vector<RouteEntry>& current, const std::vector<RouteEntry>& wanted,
+RouteChanges planRouteChanges(const std::vector<RouteEntry>& current,
+                              const std::vector<RouteEntry>& wanted,
                               const std::vector<int>& nicIndexes) {
   auto same = [](const RouteEntry& a, const RouteEntry& b) {
     return networkOf(a.destination) == networkOf(b.destination) && a.gateway == b.gateway &&
@@ -300,13 +315,15 @@ RouteChanges planRouteChanges(const std::vector<RouteEntry>& current, const std:
   }
   RouteChanges changes;
   for (const auto& route : agents) {
-    if (std::none_of(wanted.begin(), wanted.end(), [&](const RouteEntry& w) { return same(route, w); })) {
+    if (std::none_of(wanted.begin(), wanted.end(),
+                     [&](const RouteEntry& w) { return same(route, w); })) {
       changes.remove.push_back(route);
     }
   }
   for (std::size_t i = 0; i < wanted.size(); ++i) {
     auto matches = [&](const RouteEntry& r) { return same(r, wanted[i]); };
-    bool earlier = std::any_of(wanted.begin(), wanted.begin() + static_cast<std::ptrdiff_t>(i), matches);
+    bool earlier =
+        std::any_of(wanted.begin(), wanted.begin() + static_cast<std::ptrdiff_t>(i), matches);
     if (!earlier && std::none_of(agents.begin(), agents.end(), matches)) changes.add.push_back(i);
   }
   return changes;
@@ -315,11 +332,13 @@ RouteChanges planRouteChanges(const std::vector<RouteEntry>& current, const std:
 void configureNetwork(const ConfigureNetwork& request, const std::string& sysfs) {
   std::vector<WantedInterface> interfaces;
   for (const auto& interface : request.interfaces) {
-    withContext("interface " + quote(interface.name), [&] { interfaces.push_back(parseInterface(interface)); });
+    withContext("interface " + quote(interface.name),
+                [&] { interfaces.push_back(parseInterface(interface)); });
   }
   std::vector<WantedRoute> routes;
   for (const auto& route : request.routes) {
-    withContext("route to " + quote(route.destination), [&] { routes.push_back(parseRoute(route)); });
+    withContext("route to " + quote(route.destination),
+                [&] { routes.push_back(parseRoute(route)); });
   }
 
   // Which NIC is which: the requested ones by MAC, every other virtio NIC is leaving.
@@ -328,9 +347,11 @@ void configureNetwork(const ConfigureNetwork& request, const std::string& sysfs)
     std::string nic = findNic(sysfs, interface);
     for (std::size_t i = 0; i < current.size(); ++i) {
       if (current[i] == nic) {
-        throw Error("interfaces " + quote(wanted[i]) + " and " + quote(interface.name) + ": the same MAC");
+        throw Error("interfaces " + quote(wanted[i]) + " and " + quote(interface.name) +
+                    ": the same MAC");
       }
-      if (wanted[i] == interface.name) throw Error("interface " + quote(interface.name) + " requested twice");
+      if (wanted[i] == interface.name)
+        throw Error("interface " + quote(interface.name) + " requested twice");
     }
     current.push_back(nic);
     wanted.push_back(interface.name);
@@ -346,7 +367,8 @@ void configureNetwork(const ConfigureNetwork& request, const std::string& sysfs)
   for (const auto& name : linkNames()) {
     if (contains(current, name) || contains(leavingNames, name)) continue;
     if (contains(wanted, name)) {
-      throw Error("interface " + quote(name) + ": the name is taken by a link that is not a NIC of runvirt's");
+      throw Error("interface " + quote(name) +
+                  ": the name is taken by a link that is not a NIC of runvirt's");
     }
     others.push_back(name);
   }
@@ -357,11 +379,12 @@ void configureNetwork(const ConfigureNetwork& request, const std::string& sysfs)
   // be renamed (EBUSY on the guest's 6.1 kernel): the renamed ones go down first.
   for (const auto& nic : leaving) onLeavingNic(nic.name, [&] { links.takeDown(nic.name); });
   for (std::size_t i = 0; i < current.size(); ++i) {
-    if (current[i] != wanted[i]) withContext("interface " + quote(wanted[i]), [&] { links.takeDown(current[i]); });
+    if (current[i] != wanted[i])
+      withContext("interface " + quote(wanted[i]), [&] { links.takeDown(current[i]); });
   }
   for (const auto& rename : planRenames(current, wanted, leavingNames, others)) {
-    auto parked =
-        std::find_if(leaving.begin(), leaving.end(), [&](const LeavingNic& nic) { return nic.name == rename.from; });
+    auto parked = std::find_if(leaving.begin(), leaving.end(),
+                               [&](const LeavingNic& nic) { return nic.name == rename.from; });
     if (parked == leaving.end()) {
       links.rename(rename.from, rename.to);
       continue;
@@ -373,11 +396,13 @@ void configureNetwork(const ConfigureNetwork& request, const std::string& sysfs)
 
   std::vector<int> nicIndexes;
   for (const auto& interface : interfaces) {
-    withContext("interface " + quote(interface.request.name), [&] { configureInterface(links, netlink, interface); });
+    withContext("interface " + quote(interface.request.name),
+                [&] { configureInterface(links, netlink, interface); });
     nicIndexes.push_back(indexOf(interface.request.name));
   }
   for (const auto& nic : leaving) {
-    if (unsigned index = if_nametoindex(nic.name.c_str())) nicIndexes.push_back(static_cast<int>(index));
+    if (unsigned index = if_nametoindex(nic.name.c_str()))
+      nicIndexes.push_back(static_cast<int>(index));
   }
   convergeRoutes(netlink, routes, nicIndexes);
   // The NIC reports "running" (operstate up) only when the kernel's link watcher next runs,

@@ -36,7 +36,8 @@ struct Rename {
   std::string from;
   std::string to;
 };
-std::vector<Rename> planRenames(const std::vector<std::string>& current, const std::vector<std::string>& wanted,
+std::vector<Rename> planRenames(const std::vector<std::string>& current,
+                                const std::vector<std::string>& wanted,
                                 const std::vector<std::string>& leaving = {},
                                 const std::vector<std::string>& others = {});
 
@@ -46,7 +47,8 @@ struct AddressChanges {
   std::vector<IpPrefix> remove;
   std::vector<IpPrefix> add;
 };
-AddressChanges planAddressChanges(const std::vector<IpPrefix>& current, const std::vector<IpPrefix>& wanted);
+AddressChanges planAddressChanges(const std::vector<IpPrefix>& current,
+                                  const std::vector<IpPrefix>& wanted);
 
 // What makes the agent's routes exactly `wanted`. Of `current` (the main table's routes), only
 // the agent's may go: unicast, RTPROT_BOOT, through one of runvirt's NICs (`nicIndexes`); the
@@ -58,7 +60,8 @@ struct RouteChanges {
   std::vector<RouteEntry> remove;
   std::vector<std::size_t> add;
 };
-RouteChanges planRouteChanges(const std::vector<RouteEntry>& current, const std::vector<RouteEntry>& wanted,
+RouteChanges planRouteChanges(const std::vector<RouteEntry>& current,
+                              const std::vector<RouteEntry>& wanted,
                               const std::vector<int>& nicIndexes);
 
 }  // namespace runvirt::agent

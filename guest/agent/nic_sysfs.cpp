@@ -45,7 +45,8 @@ std::string linkTargetName(const std::string& path) {
 
 bool isHex(std::string_view text, std::size_t minSize, std::size_t maxSize) {
   return text.size() >= minSize && text.size() <= maxSize &&
-         std::all_of(text.begin(), text.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+         std::all_of(text.begin(), text.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
 
 // "0000:01:00.0": domain (4 hex digits, more on some hosts), bus, device, function.
@@ -53,14 +54,15 @@ bool isPciAddress(std::string_view name) {
   auto first = name.find(':');
   auto second = name.find(':', first == std::string_view::npos ? first : first + 1);
   auto dot = name.rfind('.');
-  if (first == std::string_view::npos || second == std::string_view::npos || dot == std::string_view::npos ||
-      dot < second) {
+  if (first == std::string_view::npos || second == std::string_view::npos ||
+      dot == std::string_view::npos || dot < second) {
     return false;
   }
   std::string_view function = name.substr(dot + 1);
-  return isHex(name.substr(0, first), 4, 8) && isHex(name.substr(first + 1, second - first - 1), 2, 2) &&
-         isHex(name.substr(second + 1, dot - second - 1), 2, 2) && function.size() == 1 && function[0] >= '0' &&
-         function[0] <= '7';
+  return isHex(name.substr(0, first), 4, 8) &&
+         isHex(name.substr(first + 1, second - first - 1), 2, 2) &&
+         isHex(name.substr(second + 1, dot - second - 1), 2, 2) && function.size() == 1 &&
+         function[0] >= '0' && function[0] <= '7';
 }
 
 }  // namespace
@@ -79,7 +81,8 @@ std::vector<GuestNic> virtioNics(const std::string& sysfs) {
 std::optional<std::string> pciAddressIn(std::string_view devicePath) {
   while (!devicePath.empty()) {
     auto slash = devicePath.find_last_of('/');
-    std::string_view last = slash == std::string_view::npos ? devicePath : devicePath.substr(slash + 1);
+    std::string_view last =
+        slash == std::string_view::npos ? devicePath : devicePath.substr(slash + 1);
     if (isPciAddress(last)) return std::string(last);
     if (slash == std::string_view::npos) break;
     devicePath = devicePath.substr(0, slash);
@@ -93,7 +96,8 @@ std::optional<std::string> hotplugSlotOfNic(const std::string& sysfs, const std:
   if (!::realpath(device.c_str(), resolved)) return std::nullopt;  // a virtual link: no device
   auto pci = pciAddressIn(resolved);
   if (!pci) return std::nullopt;
-  std::string slotAddress = pci->substr(0, pci->rfind('.'));  // a slot holds every function of a device
+  std::string slotAddress =
+      pci->substr(0, pci->rfind('.'));  // a slot holds every function of a device
   std::string slots = sysfs + "/bus/pci/slots/";
   for (const auto& slot : entriesOf(slots)) {
     auto address = readFileIfExists(slots + slot + "/address");

@@ -69,7 +69,8 @@ std::vector<GroupEntry> parseGroup(std::string_view text) {
   return groups;
 }
 
-std::optional<PasswdEntry> findUserByName(const std::vector<PasswdEntry>& users, std::string_view name) {
+std::optional<PasswdEntry> findUserByName(const std::vector<PasswdEntry>& users,
+                                          std::string_view name) {
   for (const auto& user : users) {
     if (user.name == name) return user;
   }
@@ -83,7 +84,8 @@ std::optional<PasswdEntry> findUserByUid(const std::vector<PasswdEntry>& users, 
   return std::nullopt;
 }
 
-std::vector<gid_t> supplementaryGroups(const std::vector<GroupEntry>& groups, std::string_view user) {
+std::vector<gid_t> supplementaryGroups(const std::vector<GroupEntry>& groups,
+                                       std::string_view user) {
   std::vector<gid_t> gids;
   for (const auto& group : groups) {
     for (const auto& member : group.members) {

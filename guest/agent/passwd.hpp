@@ -31,10 +31,12 @@ std::vector<PasswdEntry> parsePasswd(std::string_view text);
 std::vector<GroupEntry> parseGroup(std::string_view text);
 
 // The first entry with that name / uid, as getpwnam/getpwuid return.
-std::optional<PasswdEntry> findUserByName(const std::vector<PasswdEntry>& users, std::string_view name);
+std::optional<PasswdEntry> findUserByName(const std::vector<PasswdEntry>& users,
+                                          std::string_view name);
 std::optional<PasswdEntry> findUserByUid(const std::vector<PasswdEntry>& users, uid_t uid);
 
 // Gids of the groups that list `user` as a member (its supplementary groups), in file order.
-std::vector<gid_t> supplementaryGroups(const std::vector<GroupEntry>& groups, std::string_view user);
+std::vector<gid_t> supplementaryGroups(const std::vector<GroupEntry>& groups,
+                                       std::string_view user);
 
 }  // namespace runvirt::agent

@@ -57,8 +57,9 @@ void resolveUser(const ProcessSpec& spec, PreparedProcess& out) {
 
 void changeToCwd(const std::string& cwd) {
   if (::chdir(cwd.c_str()) != 0) {
-    throw Error("chdir to cwd (" + goQuote(cwd) + ") set in config.json failed: " + goErrnoText(errno),
-                ErrorKind::NotFound, errno);
+    throw Error(
+        "chdir to cwd (" + goQuote(cwd) + ") set in config.json failed: " + goErrnoText(errno),
+        ErrorKind::NotFound, errno);
   }
 }
 

@@ -13,7 +13,7 @@
 namespace runvirt::agent {
 
 struct PreparedProcess {
-  std::string executable;  // resolved like Go's exec.LookPath
+  std::string executable;        // resolved like Go's exec.LookPath
   std::vector<std::string> env;  // spec env plus HOME when it had none
   uid_t uid = 0;
   gid_t gid = 0;

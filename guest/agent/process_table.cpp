@@ -123,8 +123,10 @@ void ProcessTable::closeInput(ProcessId id) {
 void ProcessTable::addToPoll(PollSet& set) {
   for (auto& [id, record] : records_) {
     ProcessId pid = id;
-    if (record.output) set.add(record.output.get(), POLLIN, [this, pid](short) { readOutput(pid, false); });
-    if (record.errors) set.add(record.errors.get(), POLLIN, [this, pid](short) { readOutput(pid, true); });
+    if (record.output)
+      set.add(record.output.get(), POLLIN, [this, pid](short) { readOutput(pid, false); });
+    if (record.errors)
+      set.add(record.errors.get(), POLLIN, [this, pid](short) { readOutput(pid, true); });
     int inputFd = record.terminal ? record.output.get() : record.input.get();
     if (inputFd >= 0 && !record.pendingInput.empty()) {
       set.add(inputFd, POLLOUT, [this, pid](short) { writeInput(pid); });
@@ -193,8 +195,9 @@ int ProcessTable::msUntilNextDeadline(Clock::time_point now) const {
   int next = -1;
   for (const auto& [id, record] : records_) {
     if (record.finished || !record.exited() || record.launching) continue;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    record.exitedAt + kExitDrainLimit - now).count();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(record.exitedAt +
+                                                                      kExitDrainLimit - now)
+                    .count();
     int ms = left < 0 ? 0 : int(left) + 1;
     if (next < 0 || ms < next) next = ms;
   }

@@ -120,19 +120,22 @@ std::optional<std::uint32_t> u32Of(std::string_view data) {
   return value;
 }
 
-std::optional<InterfaceAddress> parseAddress(const nlmsghdr& header, std::string_view payload, int interfaceIndex) {
+std::optional<InterfaceAddress> parseAddress(const nlmsghdr& header, std::string_view payload,
+                                             int interfaceIndex) {
   auto ifa = fixedPart<ifaddrmsg>(payload);
-  if (header.nlmsg_type != RTM_NEWADDR || !ifa || ifa->ifa_index != static_cast<std::uint32_t>(interfaceIndex) ||
+  if (header.nlmsg_type != RTM_NEWADDR || !ifa ||
+      ifa->ifa_index != static_cast<std::uint32_t>(interfaceIndex) ||
       (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)) {
     return std::nullopt;
   }
   std::optional<IpAddress> local, address;
   std::uint32_t flags = ifa->ifa_flags;
-  forEachAttribute(attributesAfter<ifaddrmsg>(payload), [&](std::uint16_t type, std::string_view data) {
-    if (type == IFA_LOCAL) local = ipAddressOf(ifa->ifa_family, data);
-    if (type == IFA_ADDRESS) address = ipAddressOf(ifa->ifa_family, data);
-    if (type == IFA_FLAGS) flags = u32Of(data).value_or(flags);
-  });
+  forEachAttribute(attributesAfter<ifaddrmsg>(payload),
+                   [&](std::uint16_t type, std::string_view data) {
+                     if (type == IFA_LOCAL) local = ipAddressOf(ifa->ifa_family, data);
+                     if (type == IFA_ADDRESS) address = ipAddressOf(ifa->ifa_family, data);
+                     if (type == IFA_FLAGS) flags = u32Of(data).value_or(flags);
+                   });
   // IFA_ADDRESS is the peer's on a point-to-point link; IPv6 often sends only IFA_ADDRESS.
   std::optional<IpAddress> own = local ? local : address;
   if (!own || ifa->ifa_prefixlen > own->size() * 8) return std::nullopt;
@@ -182,13 +185,15 @@ RouteNetlink::RouteNetlink()
   if (!fd_) throwErrno("netlink socket");
   sockaddr_nl local{};
   local.nl_family = AF_NETLINK;
-  if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) throwErrno("bind netlink socket");
+  if (::bind(fd_.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
+    throwErrno("bind netlink socket");
 }
 
 std::uint32_t RouteNetlink::send(std::string& message) {
   auto* header = reinterpret_cast<nlmsghdr*>(message.data());
   header->nlmsg_seq = ++sequence_;
-  if (::send(fd_.get(), message.data(), message.size(), 0) != static_cast<ssize_t>(message.size())) {
+  if (::send(fd_.get(), message.data(), message.size(), 0) !=
+      static_cast<ssize_t>(message.size())) {
     throwErrno("send netlink request");
   }
   return sequence_;
@@ -211,11 +216,14 @@ int RouteNetlink::request(std::string message) {
   std::uint32_t sent = send(message);
   for (;;) {
     std::optional<int> answer;
-    forEachMessage({buffer_.data(), receive()}, [&](const nlmsghdr& header, std::string_view payload) {
-      // Other sequence numbers: answers to an earlier request nobody waits for any more.
-      if (answer || header.nlmsg_seq != sent || header.nlmsg_type != NLMSG_ERROR) return;
-      if (auto error = fixedPart<nlmsgerr>(payload)) answer = error->error;
-    });
+    forEachMessage({buffer_.data(), receive()},
+                   [&](const nlmsghdr& header, std::string_view payload) {
+                     // Other sequence numbers: answers to an earlier request nobody waits for any
+                     // more.
+                     if (answer || header.nlmsg_seq != sent || header.nlmsg_type != NLMSG_ERROR)
+                       return;
+                     if (auto error = fixedPart<nlmsgerr>(payload)) answer = error->error;
+                   });
     if (answer) return *answer;
   }
 }
@@ -226,17 +234,19 @@ bool RouteNetlink::dump(std::string message, OnMessage&& onMessage) {
   bool consistent = true;
   std::optional<int> done;  // the dump's final status: 0 or a negative errno
   while (!done) {
-    forEachMessage({buffer_.data(), receive()}, [&](const nlmsghdr& header, std::string_view payload) {
-      if (done || header.nlmsg_seq != sent) return;
-      if (header.nlmsg_flags & NLM_F_DUMP_INTR) consistent = false;
-      if (header.nlmsg_type == NLMSG_DONE) {
-        done = fixedPart<int>(payload).value_or(0);
-      } else if (header.nlmsg_type == NLMSG_ERROR) {
-        if (auto error = fixedPart<nlmsgerr>(payload); error && error->error != 0) done = error->error;
-      } else {
-        onMessage(header, payload);
-      }
-    });
+    forEachMessage({buffer_.data(), receive()},
+                   [&](const nlmsghdr& header, std::string_view payload) {
+                     if (done || header.nlmsg_seq != sent) return;
+                     if (header.nlmsg_flags & NLM_F_DUMP_INTR) consistent = false;
+                     if (header.nlmsg_type == NLMSG_DONE) {
+                       done = fixedPart<int>(payload).value_or(0);
+                     } else if (header.nlmsg_type == NLMSG_ERROR) {
+                       if (auto error = fixedPart<nlmsgerr>(payload); error && error->error != 0)
+                         done = error->error;
+                     } else {
+                       onMessage(header, payload);
+                     }
+                   });
   }
   if (*done < 0) throwErrno("netlink dump", -*done);
   return consistent;
@@ -256,7 +266,8 @@ auto RouteNetlink::dumpAll(const std::string& what, const std::string& message, 
     });
     if (tooMany) throw Error("list " + what + ": more than " + std::to_string(kMaxDumpEntries));
     if (consistent) return entries;
-    if (attempt == kDumpAttempts) throw Error("list " + what + ": they kept changing while the kernel listed them");
+    if (attempt == kDumpAttempts)
+      throw Error("list " + what + ": they kept changing while the kernel listed them");
   }
 }
 
@@ -336,11 +347,13 @@ bool RouteNetlink::deleteRoute(const RouteEntry& route) {
   m.body(rt);
   if (route.destination.length > 0) m.attribute(RTA_DST, route.destination.address);
   if (route.gateway) m.attribute(RTA_GATEWAY, *route.gateway);
-  if (route.interfaceIndex > 0) m.attribute(RTA_OIF, static_cast<std::uint32_t>(route.interfaceIndex));
+  if (route.interfaceIndex > 0)
+    m.attribute(RTA_OIF, static_cast<std::uint32_t>(route.interfaceIndex));
   if (route.priority > 0) m.attribute(RTA_PRIORITY, route.priority);
   int error = request(m.finish());
   if (error == -ESRCH) return false;
-  if (error != 0) throwErrno("delete route " + describeRoute(route.destination, route.gateway), -error);
+  if (error != 0)
+    throwErrno("delete route " + describeRoute(route.destination, route.gateway), -error);
   return true;
 }
 
@@ -350,7 +363,9 @@ std::vector<RouteEntry> RouteNetlink::routes(int family) {
   rt.rtm_family = static_cast<std::uint8_t>(family);
   m.body(rt);
   return dumpAll(family == AF_INET6 ? "the IPv6 routes" : "the IPv4 routes", m.finish(),
-                 [&](const nlmsghdr& header, std::string_view payload) { return parseRoute(header, payload, family); });
+                 [&](const nlmsghdr& header, std::string_view payload) {
+                   return parseRoute(header, payload, family);
+                 });
 }
 
 }  // namespace runvirt::agent

@@ -15,19 +15,20 @@ namespace runvirt::agent {
 
 // An address of an interface as the kernel lists it.
 struct InterfaceAddress {
-  IpPrefix prefix;          // the interface's own address (IFA_LOCAL, else IFA_ADDRESS) and its length
-  std::uint32_t flags = 0;  // IFA_F_* (from IFA_FLAGS when present: it has the bits past the first 8)
-  std::uint8_t scope = 0;   // RT_SCOPE_*
+  IpPrefix prefix;  // the interface's own address (IFA_LOCAL, else IFA_ADDRESS) and its length
+  std::uint32_t flags =
+      0;  // IFA_F_* (from IFA_FLAGS when present: it has the bits past the first 8)
+  std::uint8_t scope = 0;  // RT_SCOPE_*
 };
 
 // A route of the main table as the kernel lists it.
 struct RouteEntry {
   IpPrefix destination;  // length 0 for a default route
   std::optional<IpAddress> gateway;
-  int interfaceIndex = 0;        // RTA_OIF; 0 for a multipath route or one without a device
-  std::uint8_t protocol = 0;     // RTPROT_*: who added it (the agent: RTPROT_BOOT)
-  std::uint8_t type = 0;         // RTN_*
-  std::uint32_t priority = 0;    // RTA_PRIORITY (the metric); 0 when absent
+  int interfaceIndex = 0;      // RTA_OIF; 0 for a multipath route or one without a device
+  std::uint8_t protocol = 0;   // RTPROT_*: who added it (the agent: RTPROT_BOOT)
+  std::uint8_t type = 0;       // RTN_*
+  std::uint32_t priority = 0;  // RTA_PRIORITY (the metric); 0 when absent
 };
 
 class RouteNetlink {
@@ -44,7 +45,8 @@ class RouteNetlink {
 
   // A unicast route of the main table added with RTPROT_BOOT: through `gateway`, or directly
   // connected without one. False when it already exists.
-  bool addRoute(int interfaceIndex, const IpPrefix& destination, const std::optional<IpAddress>& gateway);
+  bool addRoute(int interfaceIndex, const IpPrefix& destination,
+                const std::optional<IpAddress>& gateway);
   // Deletes exactly that route (its protocol and metric included). False when it is gone already.
   bool deleteRoute(const RouteEntry& route);
   // The routes of `family` (AF_INET or AF_INET6) in the main table, whoever added them.

@@ -177,26 +177,32 @@ void Server::respond(const Response& response) {
 
 Response Server::signalProcess(std::uint64_t id, const SignalProcess& request) {
   ProcessRecord* record = processes_.find(request.process);
-  if (!record) throw Error("process " + std::to_string(request.process) + " not found", ErrorKind::NotFound);
-  if (record->exited() || record->pid <= 0) throw Error("process already finished", ErrorKind::NotRunning);
+  if (!record)
+    throw Error("process " + std::to_string(request.process) + " not found", ErrorKind::NotFound);
+  if (record->exited() || record->pid <= 0)
+    throw Error("process already finished", ErrorKind::NotRunning);
   if (request.all) {
     for (int pid : containers_.pidsOf(containers_.get(record->container))) {
       if (::kill(pid, request.signal) != 0 && errno != ESRCH) {
-        throwErrno("kill " + std::to_string(pid) + " with signal " + std::to_string(request.signal));
+        throwErrno("kill " + std::to_string(pid) + " with signal " +
+                   std::to_string(request.signal));
       }
     }
   } else if (::kill(record->pid, request.signal) != 0) {
     if (errno == ESRCH) throw Error("process already finished", ErrorKind::NotRunning);
-    throwErrno("kill " + std::to_string(record->pid) + " with signal " + std::to_string(request.signal));
+    throwErrno("kill " + std::to_string(record->pid) + " with signal " +
+               std::to_string(request.signal));
   }
   return okReply(id);
 }
 
 Response Server::resizeTerminal(std::uint64_t id, const ResizeTerminal& request) {
   ProcessRecord* record = processes_.find(request.process);
-  if (!record) throw Error("process " + std::to_string(request.process) + " not found", ErrorKind::NotFound);
+  if (!record)
+    throw Error("process " + std::to_string(request.process) + " not found", ErrorKind::NotFound);
   if (!record->terminal || !record->output) {
-    throw Error("process " + std::to_string(request.process) + " has no terminal", ErrorKind::InvalidArgument);
+    throw Error("process " + std::to_string(request.process) + " has no terminal",
+                ErrorKind::InvalidArgument);
   }
   winsize size{request.rows, request.cols, 0, 0};
   if (::ioctl(record->output.get(), TIOCSWINSZ, &size) != 0) throwErrno("resize terminal");
@@ -217,7 +223,8 @@ Response Server::setUpNetwork(std::uint64_t id, const ConfigureNetwork& request)
     listen.sin_port = htons(53);
     inet_pton(AF_INET, std::string(kDnsAddress).c_str(), &listen.sin_addr);
     dns_ = withContext("DNS relay", [&] {
-      return std::make_unique<DnsRelay>(openVirtioPort(kDnsChannelName, kDnsPortWait, O_NONBLOCK), listen);
+      return std::make_unique<DnsRelay>(openVirtioPort(kDnsChannelName, kDnsPortWait, O_NONBLOCK),
+                                        listen);
     });
   }
   return okReply(id);

@@ -36,8 +36,8 @@ const std::string& shown(const std::string& path, const std::string& shownPath) 
   return shownPath.empty() ? path : shownPath;
 }
 
-void callMount(const char* source, const std::string& target, const char* type,
-               unsigned long flags, const char* data, const std::string& description) {
+void callMount(const char* source, const std::string& target, const char* type, unsigned long flags,
+               const char* data, const std::string& description) {
   if (::mount(source, target.c_str(), type, flags, data) != 0) throwErrno(description);
 }
 
@@ -64,8 +64,9 @@ void mountFilesystem(const std::string& source, const std::string& target, const
 void bindMount(const std::string& source, const std::string& target, unsigned long flags,
                const std::string& shownSource, const std::string& shownTarget) {
   // PRIVILEGED: makes share directories and files visible in the container.
-  callMount(source.c_str(), target, nullptr, MS_BIND | flags, nullptr,
-            "bind " + quote(shown(source, shownSource)) + " on " + quote(shown(target, shownTarget)));
+  callMount(
+      source.c_str(), target, nullptr, MS_BIND | flags, nullptr,
+      "bind " + quote(shown(source, shownSource)) + " on " + quote(shown(target, shownTarget)));
 }
 
 void remount(const std::string& target, unsigned long flags, const std::string& shownTarget) {

@@ -16,7 +16,8 @@ namespace runvirt::agent::sys {
 // mount(2) in its four uses. `shown*` name source and target in errors (callers often pass
 // /proc/self/fd/N paths); empty = the path itself.
 void mountFilesystem(const std::string& source, const std::string& target, const std::string& type,
-                     unsigned long flags, const std::string& data, const std::string& shownTarget = {});
+                     unsigned long flags, const std::string& data,
+                     const std::string& shownTarget = {});
 void bindMount(const std::string& source, const std::string& target, unsigned long flags,
                const std::string& shownSource = {}, const std::string& shownTarget = {});
 // MS_REMOUNT | flags (add MS_BIND to change only this mount's flags).

@@ -19,8 +19,8 @@ bool pointsAt(const DaemonJson& runtime, const std::string& path) {
 
 }  // namespace
 
-Registration registerRuntimes(DaemonJson& config, const std::vector<std::string>& names, const std::string& path,
-                              bool makeDefault, bool replace) {
+Registration registerRuntimes(DaemonJson& config, const std::vector<std::string>& names,
+                              const std::string& path, bool makeDefault, bool replace) {
   if (!config.is_object()) throw Error("daemon.json is not a JSON object");
   if (!config.contains("runtimes")) config["runtimes"] = DaemonJson::object();
   DaemonJson& runtimes = config["runtimes"];
@@ -34,13 +34,15 @@ Registration registerRuntimes(DaemonJson& config, const std::vector<std::string>
     runtimes[name] = DaemonJson{{"path", path}};
     result.registered.push_back(name);
   }
-  if (makeDefault && !result.registered.empty()) config["default-runtime"] = result.registered.front();
+  if (makeDefault && !result.registered.empty())
+    config["default-runtime"] = result.registered.front();
   return result;
 }
 
 std::vector<std::string> unregisterRuntimes(DaemonJson& config, const std::string& path) {
   std::vector<std::string> removed;
-  if (!config.is_object() || !config.contains("runtimes") || !config["runtimes"].is_object()) return removed;
+  if (!config.is_object() || !config.contains("runtimes") || !config["runtimes"].is_object())
+    return removed;
   DaemonJson& runtimes = config["runtimes"];
   for (auto it = runtimes.begin(); it != runtimes.end();) {
     if (pointsAt(it.value(), path)) {

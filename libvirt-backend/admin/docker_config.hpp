@@ -17,8 +17,8 @@ struct Registration {
 // Adds {"runtimes": {name: {"path": path}}} for each name that is free or already ours (or any
 // name with `replace`); with `makeDefault`, sets "default-runtime" to the first registered
 // name. Other keys are untouched.
-Registration registerRuntimes(DaemonJson& config, const std::vector<std::string>& names, const std::string& path,
-                              bool makeDefault, bool replace = false);
+Registration registerRuntimes(DaemonJson& config, const std::vector<std::string>& names,
+                              const std::string& path, bool makeDefault, bool replace = false);
 
 // Removes every runtime whose path is `path` (and "default-runtime" if it named one of them).
 // Returns the names removed.

@@ -43,7 +43,8 @@ std::string versionFromBanner(const std::string& line);
 CheckResult judgeConfig(const RuntimeConfig& config, const std::string& loadError);
 
 // `versions` is Hypervisor::versions(); `error` what connecting threw.
-CheckResult judgeLibvirt(const std::string& uri, const std::string& versions, const std::string& error);
+CheckResult judgeLibvirt(const std::string& uri, const std::string& versions,
+                         const std::string& error);
 
 // The fresh decision for `choice` with every fact behind it. A configured kvm that the facts
 // show unusable fails: containers would hang at boot.
@@ -73,8 +74,9 @@ CheckResult judgeDocker(const DockerFacts& facts);
 // One cgroup mount from /proc/self/mounts.
 struct CgroupMount {
   std::string mountPoint;
-  bool unified = false;                  // cgroup2
-  std::vector<std::string> controllers;  // cgroup v1: from the mount options; cgroup2: cgroup.controllers
+  bool unified = false;  // cgroup2
+  std::vector<std::string>
+      controllers;  // cgroup v1: from the mount options; cgroup2: cgroup.controllers
 };
 std::vector<CgroupMount> parseCgroupMounts(const std::string& procMounts);
 // Fails without any hierarchy (Docker and the container's host cgroup need one); warns without

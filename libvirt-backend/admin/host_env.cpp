@@ -64,8 +64,8 @@ nlohmann::ordered_json envToJson(const EnvReport& report) {
   return out;
 }
 
-EnvReport gatherEnv(const RuntimeConfig& config, const std::string& version, const std::string& commit,
-                    const std::string& selfPath) {
+EnvReport gatherEnv(const RuntimeConfig& config, const std::string& version,
+                    const std::string& commit, const std::string& selfPath) {
   EnvReport r;
   r.version = version;
   r.commit = commit;

@@ -37,7 +37,7 @@ nlohmann::ordered_json envToJson(const EnvReport& report);
 
 // Fills the host and version fields for `config` (a few --version calls, one libvirt
 // connection; the accelerator decision may run the short /dev/kvm probe once per boot).
-EnvReport gatherEnv(const RuntimeConfig& config, const std::string& version, const std::string& commit,
-                    const std::string& selfPath);
+EnvReport gatherEnv(const RuntimeConfig& config, const std::string& version,
+                    const std::string& commit, const std::string& selfPath);
 
 }  // namespace runvirt::backend

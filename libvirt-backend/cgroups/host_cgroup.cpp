@@ -33,7 +33,8 @@ bool startsWith(const std::string& text, const std::string& prefix) {
 }
 
 bool endsWith(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // "/a//b/./c" -> "/a/b/c"; ".." is refused: the path must stay below the hierarchy root.
@@ -42,7 +43,8 @@ std::string cleanCgroupPath(const std::string& path, const std::string& original
   for (const auto& part : split(path, '/', EmptyFields::Drop)) {
     if (part == ".") continue;
     if (part == "..") {
-      throw Error("invalid cgroupsPath " + quote(original) + ": `..` is not allowed", ErrorKind::InvalidArgument);
+      throw Error("invalid cgroupsPath " + quote(original) + ": `..` is not allowed",
+                  ErrorKind::InvalidArgument);
     }
     clean += "/" + part;
   }
@@ -52,13 +54,15 @@ std::string cleanCgroupPath(const std::string& path, const std::string& original
 // systemd's slice naming: "a-b-c.slice" lives at /a.slice/a-b.slice/a-b-c.slice.
 std::string expandSlice(const std::string& slice, const std::string& original) {
   auto invalid = [&] {
-    return Error("invalid cgroupsPath " + quote(original) + ": " + quote(slice) + " is not a valid slice name",
+    return Error("invalid cgroupsPath " + quote(original) + ": " + quote(slice) +
+                     " is not a valid slice name",
                  ErrorKind::InvalidArgument);
   };
   if (slice == "-.slice") return "";
   if (!endsWith(slice, ".slice") || slice.find('/') != std::string::npos) throw invalid();
   std::string base = slice.substr(0, slice.size() - 6);
-  if (base.empty() || base.front() == '-' || base.back() == '-' || base.find("--") != std::string::npos) {
+  if (base.empty() || base.front() == '-' || base.back() == '-' ||
+      base.find("--") != std::string::npos) {
     throw invalid();
   }
   std::string path, prefix;
@@ -70,9 +74,11 @@ std::string expandSlice(const std::string& slice, const std::string& original) {
 }
 
 std::string systemdPath(const std::string& cgroupsPath) {
-  auto parts = split(cgroupsPath, ':', EmptyFields::Keep);  // exactly three: the caller counted two ':'
+  auto parts =
+      split(cgroupsPath, ':', EmptyFields::Keep);  // exactly three: the caller counted two ':'
   const std::string& name = parts[2];
-  if (name.empty() || name.find('/') != std::string::npos || parts[1].find('/') != std::string::npos) {
+  if (name.empty() || name.find('/') != std::string::npos ||
+      parts[1].find('/') != std::string::npos) {
     throw Error("invalid cgroupsPath " + quote(cgroupsPath) + ": expected \"slice:prefix:name\"",
                 ErrorKind::InvalidArgument);
   }
@@ -84,18 +90,21 @@ std::string systemdPath(const std::string& cgroupsPath) {
 // A cgroup path below a hierarchy mounted at `hierarchy.root`.
 std::string directoryIn(const CgroupHierarchy& hierarchy, const std::string& cgroup) {
   std::string below = cgroup;
-  if (hierarchy.root != "/" && (cgroup == hierarchy.root || startsWith(cgroup, hierarchy.root + "/"))) {
+  if (hierarchy.root != "/" &&
+      (cgroup == hierarchy.root || startsWith(cgroup, hierarchy.root + "/"))) {
     below = cgroup.substr(hierarchy.root.size());
   }
   return hierarchy.mountPoint + below;
 }
 
-const ProcessCgroup* ownLineFor(const CgroupHierarchy& hierarchy, const std::vector<ProcessCgroup>& own) {
+const ProcessCgroup* ownLineFor(const CgroupHierarchy& hierarchy,
+                                const std::vector<ProcessCgroup>& own) {
   for (const auto& line : own) {
-    if (hierarchy.unified ? line.controllers.empty()
-                          : !line.controllers.empty() &&
-                                std::all_of(line.controllers.begin(), line.controllers.end(),
-                                            [&](const std::string& c) { return hierarchy.has(c); })) {
+    if (hierarchy.unified
+            ? line.controllers.empty()
+            : !line.controllers.empty() &&
+                  std::all_of(line.controllers.begin(), line.controllers.end(),
+                              [&](const std::string& c) { return hierarchy.has(c); })) {
       return &line;
     }
   }
@@ -113,7 +122,8 @@ int tryWrite(const std::string& path, const std::string& value) {
 }
 
 void writeOrThrow(const std::string& path, const std::string& value) {
-  if (int err = tryWrite(path, value)) throwErrno("write " + quote(value) + " to " + quote(path), err);
+  if (int err = tryWrite(path, value))
+    throwErrno("write " + quote(value) + " to " + quote(path), err);
 }
 
 std::string trimmed(const std::string& text) {
@@ -222,12 +232,14 @@ std::optional<CgroupsPath> parseCgroupsPath(const std::string& cgroupsPath) {
     return CgroupsPath{systemdPath(cgroupsPath), false};
   }
   if (cgroupsPath.find(':') != std::string::npos && cgroupsPath[0] != '/') {
-    throw Error("invalid cgroupsPath " + quote(cgroupsPath) + ": expected \"/path\" or \"slice:prefix:name\"",
+    throw Error("invalid cgroupsPath " + quote(cgroupsPath) +
+                    ": expected \"/path\" or \"slice:prefix:name\"",
                 ErrorKind::InvalidArgument);
   }
   CgroupsPath parsed{cleanCgroupPath(cgroupsPath, cgroupsPath), cgroupsPath[0] != '/'};
   if (parsed.path.empty()) {
-    throw Error("invalid cgroupsPath " + quote(cgroupsPath) + ": names the root cgroup", ErrorKind::InvalidArgument);
+    throw Error("invalid cgroupsPath " + quote(cgroupsPath) + ": names the root cgroup",
+                ErrorKind::InvalidArgument);
   }
   if (parsed.relative) parsed.path.erase(0, 1);
   return parsed;
@@ -260,8 +272,8 @@ void placeVmInContainerCgroup(const oci::Spec& spec, const ContainerRecord& reco
   auto path = parseCgroupsPath(spec.linux->cgroupsPath);
   if (!path) return;
   withContext("account the VM in cgroup " + quote(spec.linux->cgroupsPath), [&] {
-    auto dirs = planCgroupDirectories(parseCgroupHierarchies(readFile("/proc/self/mountinfo")), *path,
-                                      parseProcessCgroups(readFile("/proc/self/cgroup")));
+    auto dirs = planCgroupDirectories(parseCgroupHierarchies(readFile("/proc/self/mountinfo")),
+                                      *path, parseProcessCgroups(readFile("/proc/self/cgroup")));
     std::vector<pid_t> pids = vmPids();
     pids.insert(pids.begin(), getpid());  // the monitor: the pid Docker's shim reads the cgroup of
     std::string recorded;
@@ -289,9 +301,12 @@ void removeContainerCgroup(const std::string& vmDir) {
     while (rmdir(dir.c_str()) != 0 && errno != ENOENT) {
       if (errno != EBUSY || log::monotonicSeconds() >= deadline) {
         int err = errno;
-        std::string procs = pathExists(dir + "/cgroup.procs") ? trimmed(readFile(dir + "/cgroup.procs")) : "";
+        std::string procs =
+            pathExists(dir + "/cgroup.procs") ? trimmed(readFile(dir + "/cgroup.procs")) : "";
         std::replace(procs.begin(), procs.end(), '\n', ' ');
-        throwErrno("remove cgroup " + quote(dir) + (procs.empty() ? "" : " (processes left: " + procs + ")"), err);
+        throwErrno("remove cgroup " + quote(dir) +
+                       (procs.empty() ? "" : " (processes left: " + procs + ")"),
+                   err);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

@@ -79,7 +79,7 @@ void makeDirs(const std::string& path, mode_t mode) {
 }
 
 bool pathExists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return lstat(path.c_str(), &st) == 0;
 }
 

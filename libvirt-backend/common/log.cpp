@@ -19,10 +19,14 @@ Level gMinimum = Level::Info;
 
 const char* levelName(Level level) {
   switch (level) {
-    case Level::Debug: return "debug";
-    case Level::Info: return "info";
-    case Level::Warning: return "warning";
-    case Level::Error: return "error";
+    case Level::Debug:
+      return "debug";
+    case Level::Info:
+      return "info";
+    case Level::Warning:
+      return "warning";
+    case Level::Error:
+      return "error";
   }
   return "info";
 }
@@ -42,17 +46,19 @@ std::string formatTime(bool nanos) {
 // Text lines follow logrus as runc prints them: time="..." level=error msg="..."
 std::string textLine(Level level, std::string_view message) {
   std::string quotedMessage = nlohmann::json(std::string(message)).dump();
-  return "time=\"" + formatTime(false) + "\" level=" + levelName(level) + " msg=" + quotedMessage + "\n";
+  return "time=\"" + formatTime(false) + "\" level=" + levelName(level) + " msg=" + quotedMessage +
+         "\n";
 }
 
 std::string jsonLine(Level level, std::string_view message) {
-  nlohmann::json j = {{"level", levelName(level)}, {"msg", std::string(message)}, {"time", formatTime(false)}};
+  nlohmann::json j = {
+      {"level", levelName(level)}, {"msg", std::string(message)}, {"time", formatTime(false)}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 // What `--log /dev/stderr` and the like lead to: a pipe, socket, terminal or /dev/null.
 bool isStream(int fd) {
-  struct stat st{};
+  struct stat st {};
   if (fstat(fd, &st) < 0) return false;
   return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(fd) ||
          (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3));
@@ -93,7 +99,8 @@ void setMinimumLevel(Level minimum) { gMinimum = minimum; }
 
 void write(Level level, std::string_view message) {
   if (level == Level::Debug ? !gOptions.debug : level < gMinimum) return;
-  std::string line = gOptions.format == Format::Json ? jsonLine(level, message) : textLine(level, message);
+  std::string line =
+      gOptions.format == Format::Json ? jsonLine(level, message) : textLine(level, message);
   // One write per line: O_APPEND keeps lines from the CLI and the monitor whole.
   [[maybe_unused]] ssize_t n = ::write(gFd, line.data(), line.size());
 }

@@ -33,7 +33,8 @@ class TableReader {
     if (auto* node = take(key)) {
       auto value = node->value<std::int64_t>();
       if (!value || !node->is_integer() || *value < min || *value > max) {
-        fail(*node, key, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+        fail(*node, key,
+             "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
       }
       out = static_cast<unsigned>(*value);
     }
@@ -47,11 +48,14 @@ class TableReader {
   }
   void rejectUnknown() {
     for (const auto& [key, node] : table_) {
-      if (!seen_.count(std::string(key.str()))) fail(node, std::string(key.str()).c_str(), "is not a known key");
+      if (!seen_.count(std::string(key.str())))
+        fail(node, std::string(key.str()).c_str(), "is not a known key");
     }
   }
-  [[noreturn]] void fail(const toml::node& node, const std::string& key, const std::string& message) {
-    throw Error(where(source_, node) + ": " + name_ + "." + key + " " + message, ErrorKind::InvalidArgument);
+  [[noreturn]] void fail(const toml::node& node, const std::string& key,
+                         const std::string& message) {
+    throw Error(where(source_, node) + ": " + name_ + "." + key + " " + message,
+                ErrorKind::InvalidArgument);
   }
 
  private:
@@ -65,7 +69,8 @@ class TableReader {
   std::set<std::string> seen_;
 };
 
-AcceleratorChoice parseAccelerator(const std::string& text, TableReader& reader, const toml::node& node) {
+AcceleratorChoice parseAccelerator(const std::string& text, TableReader& reader,
+                                   const toml::node& node) {
   if (text == "auto") return AcceleratorChoice::Auto;
   if (text == "kvm") return AcceleratorChoice::Kvm;
   if (text == "tcg") return AcceleratorChoice::Tcg;
@@ -75,7 +80,9 @@ AcceleratorChoice parseAccelerator(const std::string& text, TableReader& reader,
 const toml::table* section(const toml::table& root, const char* name, const std::string& source) {
   const toml::node* node = root.get(name);
   if (!node) return nullptr;
-  if (!node->is_table()) throw Error(where(source, *node) + ": " + name + " must be a table", ErrorKind::InvalidArgument);
+  if (!node->is_table())
+    throw Error(where(source, *node) + ": " + name + " must be a table",
+                ErrorKind::InvalidArgument);
   return node->as_table();
 }
 
@@ -83,9 +90,12 @@ const toml::table* section(const toml::table& root, const char* name, const std:
 
 std::string toString(AcceleratorChoice choice) {
   switch (choice) {
-    case AcceleratorChoice::Auto: return "auto";
-    case AcceleratorChoice::Kvm: return "kvm";
-    case AcceleratorChoice::Tcg: return "tcg";
+    case AcceleratorChoice::Auto:
+      return "auto";
+    case AcceleratorChoice::Kvm:
+      return "kvm";
+    case AcceleratorChoice::Tcg:
+      return "tcg";
   }
   return "auto";
 }
@@ -95,14 +105,16 @@ RuntimeConfig parseRuntimeConfig(const std::string& text, const std::string& sou
   try {
     root = toml::parse(text, source);
   } catch (const toml::parse_error& e) {
-    throw Error(source + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()),
-                ErrorKind::InvalidArgument);
+    throw Error(
+        source + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()),
+        ErrorKind::InvalidArgument);
   }
   RuntimeConfig config;
   config.source = source;
   for (const auto& [key, node] : root) {
     if (key.str() != "hypervisor" && key.str() != "runtime") {
-      throw Error(where(source, node) + ": unknown section " + quote(key.str()), ErrorKind::InvalidArgument);
+      throw Error(where(source, node) + ": unknown section " + quote(key.str()),
+                  ErrorKind::InvalidArgument);
     }
   }
   if (const toml::table* hv = section(root, "hypervisor", source)) {
@@ -113,12 +125,14 @@ RuntimeConfig parseRuntimeConfig(const std::string& text, const std::string& sou
     r.get("virtiofsd", config.virtiofsd);
     std::string accelerator;
     r.get("accelerator", accelerator);
-    if (!accelerator.empty()) config.accelerator = parseAccelerator(accelerator, r, *hv->get("accelerator"));
+    if (!accelerator.empty())
+      config.accelerator = parseAccelerator(accelerator, r, *hv->get("accelerator"));
     r.get("default_vcpus", config.defaultVcpus, 1, 256);
     r.get("default_memory_mib", config.defaultMemoryMiB, 64, 1 << 20);
     r.get("memory_overhead_mib", config.memoryOverheadMiB, 32, 1 << 16);
     r.get("shared_fs", config.sharedFs);
-    if (config.sharedFs != "virtiofs") r.fail(*hv->get("shared_fs"), "shared_fs", "must be \"virtiofs\" (9p is not built in)");
+    if (config.sharedFs != "virtiofs")
+      r.fail(*hv->get("shared_fs"), "shared_fs", "must be \"virtiofs\" (9p is not built in)");
     r.get("kernel_params", config.kernelParams);
     r.get("tcg_tb_cache_mib", config.tcgTbCacheMiB, 0, 1 << 12);
     r.rejectUnknown();
@@ -213,7 +227,9 @@ std::string formatToml(const std::vector<TomlEntry>& entries) {
   return out.str();
 }
 
-std::string formatRuntimeConfig(const RuntimeConfig& config) { return formatToml(runtimeConfigEntries(config)); }
+std::string formatRuntimeConfig(const RuntimeConfig& config) {
+  return formatToml(runtimeConfigEntries(config));
+}
 
 bool applyLogLevel(const RuntimeConfig& config) {
   log::Level minimum = config.logLevel == "warning" ? log::Level::Warning
@@ -238,7 +254,8 @@ RuntimeConfig loadRuntimeConfig(const std::string& flagPath) {
   try {
     text = readFile(path);
   } catch (const Error& e) {
-    if (!explicitPath) return RuntimeConfig{};  // no (readable) config.toml where it usually is: the defaults
+    if (!explicitPath)
+      return RuntimeConfig{};  // no (readable) config.toml where it usually is: the defaults
     throwErrno("open config " + path, e.errnum());
   }
   return parseRuntimeConfig(text, path);

@@ -25,13 +25,13 @@ sigset_t standardSignalsBut(std::initializer_list<int> leftOut) {
 }  // namespace
 
 sigset_t monitorSignals() {
-  return standardSignalsBut({SIGKILL, SIGSTOP, SIGCHLD, SIGPIPE, SIGBUS, SIGSEGV, SIGABRT, SIGILL, SIGFPE, SIGTRAP,
-                             SIGSYS, SIGTSTP, SIGTTIN, SIGTTOU});
+  return standardSignalsBut({SIGKILL, SIGSTOP, SIGCHLD, SIGPIPE, SIGBUS, SIGSEGV, SIGABRT, SIGILL,
+                             SIGFPE, SIGTRAP, SIGSYS, SIGTSTP, SIGTTIN, SIGTTOU});
 }
 
 sigset_t execMonitorSignals() {
-  return standardSignalsBut(
-      {SIGKILL, SIGSTOP, SIGCHLD, SIGPIPE, SIGBUS, SIGSEGV, SIGABRT, SIGILL, SIGFPE, SIGTRAP, SIGSYS});
+  return standardSignalsBut({SIGKILL, SIGSTOP, SIGCHLD, SIGPIPE, SIGBUS, SIGSEGV, SIGABRT, SIGILL,
+                             SIGFPE, SIGTRAP, SIGSYS});
 }
 
 sigset_t foregroundSignals() {

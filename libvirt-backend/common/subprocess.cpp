@@ -25,7 +25,8 @@ std::vector<char*> cStrings(const std::vector<std::string>& strings) {
 }
 
 // Runs in the child between fork and execve: only async-signal-safe calls.
-[[noreturn]] void execChild(const SpawnOptions& o, char* const* argv, char* const* envp, int errorPipe) {
+[[noreturn]] void execChild(const SpawnOptions& o, char* const* argv, char* const* envp,
+                            int errorPipe) {
   if (o.newSession) setsid();
   sigset_t none;
   sigemptyset(&none);
@@ -105,7 +106,8 @@ void readPipes(std::vector<PipeRead>& pipes, std::optional<double> deadline,
     if (deadline) {
       double left = *deadline - log::monotonicSeconds();
       if (left <= 0) return;
-      waitMs = static_cast<int>(left * 1000) + 1;  // rounded up: no busy loop in the last millisecond
+      waitMs =
+          static_cast<int>(left * 1000) + 1;  // rounded up: no busy loop in the last millisecond
     }
     int rc = poll(polled.data(), polled.size(), waitMs);
     if (rc < 0 && errno == EINTR) continue;
@@ -127,7 +129,8 @@ void readPipes(std::vector<PipeRead>& pipes, std::optional<double> deadline,
 
 }  // namespace
 
-ReadOutcome readUntil(int fd, double timeoutSeconds, const std::function<bool(const std::string&)>& enough) {
+ReadOutcome readUntil(int fd, double timeoutSeconds,
+                      const std::function<bool(const std::string&)>& enough) {
   constexpr std::size_t kKeepAtMost = 65536, kKeepTail = 4096;
   std::vector<PipeRead> pipes{{fd, {}}};
   readPipes(pipes, log::monotonicSeconds() + timeoutSeconds, [&](PipeRead& pipe) {
@@ -139,8 +142,8 @@ ReadOutcome readUntil(int fd, double timeoutSeconds, const std::function<bool(co
   return std::move(pipes[0].outcome);
 }
 
-std::vector<ReadOutcome> readToEnd(const std::vector<int>& fds, std::optional<double> timeoutSeconds,
-                                   std::size_t keepAtMost) {
+std::vector<ReadOutcome> readToEnd(const std::vector<int>& fds,
+                                   std::optional<double> timeoutSeconds, std::size_t keepAtMost) {
   std::vector<PipeRead> pipes;
   for (int fd : fds) pipes.push_back({fd, {}});
   std::optional<double> deadline;

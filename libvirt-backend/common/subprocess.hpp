@@ -12,8 +12,8 @@
 namespace runvirt::backend {
 
 struct SpawnOptions {
-  std::string path;                       // executable
-  std::vector<std::string> argv;          // argv[0] included
+  std::string path;                             // executable
+  std::vector<std::string> argv;                // argv[0] included
   std::optional<std::vector<std::string>> env;  // nullopt = inherit
   // (child fd, parent fd) pairs; every other fd is closed in the child.
   std::vector<std::pair<int, int>> fds;
@@ -34,13 +34,15 @@ struct ReadOutcome {
 
 // Reads `fd` (a child's output pipe) until end of file, until `timeoutSeconds` passed, or until
 // `enough(output)` holds. Past 64 KiB only the last 4 KiB are kept (a chatty child).
-ReadOutcome readUntil(int fd, double timeoutSeconds, const std::function<bool(const std::string&)>& enough);
+ReadOutcome readUntil(int fd, double timeoutSeconds,
+                      const std::function<bool(const std::string&)>& enough);
 
-// Reads a child's output pipes (stdout and stderr apart) all at once, since a child blocks on a full
-// pipe nobody reads, until each reached end of file or `timeoutSeconds` passed (nullopt: no limit).
-// Each keeps its first `keepAtMost` bytes and drops the rest. One outcome per fd, in their order.
-std::vector<ReadOutcome> readToEnd(const std::vector<int>& fds, std::optional<double> timeoutSeconds,
-                                   std::size_t keepAtMost);
+// Reads a child's output pipes (stdout and stderr apart) all at once, since a child blocks on a
+// full pipe nobody reads, until each reached end of file or `timeoutSeconds` passed (nullopt: no
+// limit). Each keeps its first `keepAtMost` bytes and drops the rest. One outcome per fd, in their
+// order.
+std::vector<ReadOutcome> readToEnd(const std::vector<int>& fds,
+                                   std::optional<double> timeoutSeconds, std::size_t keepAtMost);
 
 // "exit status 3" / "signal: killed" (Go's wording, as runc prints hook failures).
 std::string describeWaitStatus(int status);

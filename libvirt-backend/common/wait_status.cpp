@@ -8,8 +8,14 @@ bool isSignalNumber(int signal) { return signal >= 1 && signal <= kMaxSignal; }
 
 bool isFatalSignal(int signal) {
   switch (signal) {
-    case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:
-    case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+    case SIGCHLD:
+    case SIGCONT:
+    case SIGURG:
+    case SIGWINCH:
+    case SIGSTOP:
+    case SIGTSTP:
+    case SIGTTIN:
+    case SIGTTOU:
       return false;
     default:
       return isSignalNumber(signal);

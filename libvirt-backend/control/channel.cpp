@@ -45,7 +45,8 @@ std::optional<Packet> receivePacket(int connection) {
   }
   if (!message) return std::nullopt;
   Packet packet{nlohmann::json::parse(message->bytes, nullptr, false), std::move(message->fds)};
-  if (packet.json.is_discarded()) throw Error("control message is not JSON", ErrorKind::InvalidArgument);
+  if (packet.json.is_discarded())
+    throw Error("control message is not JSON", ErrorKind::InvalidArgument);
   return packet;
 }
 
@@ -56,7 +57,8 @@ UniqueFd connect(const std::string& socketPath) {
   if (!fd) throwErrno("socket");
   sockaddr_un addr = address(socketPath);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
-    if (errno == ENOENT || errno == ECONNREFUSED) throw Error("container not running", ErrorKind::NotRunning);
+    if (errno == ENOENT || errno == ECONNREFUSED)
+      throw Error("container not running", ErrorKind::NotRunning);
     throwErrno("connect to " + socketPath);
   }
   return fd;
@@ -67,7 +69,8 @@ UniqueFd listen(const std::string& socketPath) {
   if (!fd) throwErrno("socket");
   sockaddr_un addr = address(socketPath);
   unlink(socketPath.c_str());
-  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) throwErrno("bind " + socketPath);
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    throwErrno("bind " + socketPath);
   if (chmod(socketPath.c_str(), 0600) < 0) throwErrno("chmod " + socketPath);
   if (::listen(fd.get(), 16) < 0) throwErrno("listen " + socketPath);
   return fd;

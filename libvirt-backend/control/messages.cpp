@@ -144,7 +144,8 @@ Variant decodeAlternative(const std::string& type, FieldReader& r) {
 template <class Variant>
 Variant decode(const json& j, const char* direction) {
   if (!j.is_object()) {
-    throw Error(std::string("invalid control ") + direction + ": not a JSON object", ErrorKind::InvalidArgument);
+    throw Error(std::string("invalid control ") + direction + ": not a JSON object",
+                ErrorKind::InvalidArgument);
   }
   std::vector<Problem> problems;
   FieldReader r(j, "", problems);

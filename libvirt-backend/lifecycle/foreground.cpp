@@ -23,7 +23,8 @@ int waitForwardingSignals(pid_t monitor, const sigset_t& set) {
     }
     if (fds[1].revents) {
       signalfd_siginfo info{};
-      if (read(signals.get(), &info, sizeof info) == sizeof info) ::kill(monitor, static_cast<int>(info.ssi_signo));
+      if (read(signals.get(), &info, sizeof info) == sizeof info)
+        ::kill(monitor, static_cast<int>(info.ssi_signo));
     }
     if (fds[0].revents) break;
   }

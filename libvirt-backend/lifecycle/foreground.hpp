@@ -7,8 +7,9 @@
 
 namespace runvirt::backend {
 
-// Waits for `monitor` (a child), forwarding `signals` (foregroundSignals() of common/signal_sets.hpp,
-// blocked before the monitor exists) to it. Returns its exit status, 128+N when it died of signal N.
+// Waits for `monitor` (a child), forwarding `signals` (foregroundSignals() of
+// common/signal_sets.hpp, blocked before the monitor exists) to it. Returns its exit status, 128+N
+// when it died of signal N.
 int waitForwardingSignals(pid_t monitor, const sigset_t& signals);
 
 }  // namespace runvirt::backend

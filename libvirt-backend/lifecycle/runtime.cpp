@@ -68,7 +68,8 @@ void awaitSetupReport(int fd, pid_t monitor) {
   if (report && std::holds_alternative<control::Done>(*report)) return;
   int status = 0;
   waitpid(monitor, &status, 0);
-  if (auto* failed = report ? std::get_if<control::Failed>(&*report) : nullptr) throw Error(failed->error);
+  if (auto* failed = report ? std::get_if<control::Failed>(&*report) : nullptr)
+    throw Error(failed->error);
   throw Error("the monitor exited during set-up (" + describeWaitStatus(status) + ")" + unreadable);
 }
 
@@ -99,7 +100,7 @@ pid_t Runtime::create(const CreateOptions& o) {
   record.bundle = absolutePath(o.bundle);
   oci::Spec spec = oci::loadSpec(record.bundle);
   record.rootfs = spec.root.path[0] == '/' ? spec.root.path : record.bundle + "/" + spec.root.path;
-  struct stat st{};
+  struct stat st {};
   if (stat(record.rootfs.c_str(), &st) < 0) throwErrno("invalid rootfs: stat " + record.rootfs);
   if (!S_ISDIR(st.st_mode)) throw Error("invalid rootfs: " + record.rootfs + " is not a directory");
   if (spec.process->terminal && o.consoleSocket.empty() && !isatty(0) && !isatty(1)) {
@@ -146,7 +147,8 @@ pid_t Runtime::spawnMonitor(const CreateOptions& o, int reportFd) {
   spawnOptions.path = "/proc/self/exe";
   spawnOptions.argv = {"runvirt", "--root", store_.root()};
   spawnOptions.argv.insert(spawnOptions.argv.end(), globalArgs_.begin(), globalArgs_.end());
-  for (std::string arg : {"monitor", "--id", o.id.c_str(), "--sync-fd", "3"}) spawnOptions.argv.push_back(arg);
+  for (std::string arg : {"monitor", "--id", o.id.c_str(), "--sync-fd", "3"})
+    spawnOptions.argv.push_back(arg);
   if (!o.consoleSocket.empty()) {
     spawnOptions.argv.push_back("--console-socket");
     spawnOptions.argv.push_back(absolutePath(o.consoleSocket));
@@ -174,10 +176,15 @@ std::string Runtime::cleanUpFailedCreate(const ContainerRecord& record) noexcept
 void Runtime::start(const std::string& id) {
   ContainerRecord record = store_.load(id);
   switch (record.effectiveStatus()) {
-    case oci::Status::Created: break;
-    case oci::Status::Stopped: throw Error("cannot start a container that has stopped");
-    case oci::Status::Running: throw Error("cannot start an already running container");
-    default: throw Error("cannot start a container in the " + oci::toString(record.effectiveStatus()) + " state");
+    case oci::Status::Created:
+      break;
+    case oci::Status::Stopped:
+      throw Error("cannot start a container that has stopped");
+    case oci::Status::Running:
+      throw Error("cannot start an already running container");
+    default:
+      throw Error("cannot start a container in the " + oci::toString(record.effectiveStatus()) +
+                  " state");
   }
   control::call(VmPaths{record.vmDir}.controlSocket(), control::Start{}, kControlTimeout);
   try {
@@ -204,9 +211,11 @@ std::vector<oci::State> Runtime::list() const {
 
 void Runtime::kill(const std::string& id, int signal, bool all) {
   ContainerRecord record = store_.load(id);
-  if (record.effectiveStatus() == oci::Status::Stopped) throw Error("container not running", ErrorKind::NotRunning);
+  if (record.effectiveStatus() == oci::Status::Stopped)
+    throw Error("container not running", ErrorKind::NotRunning);
   try {
-    control::call(VmPaths{record.vmDir}.controlSocket(), control::Kill{signal, all}, kControlTimeout);
+    control::call(VmPaths{record.vmDir}.controlSocket(), control::Kill{signal, all},
+                  kControlTimeout);
   } catch (const Error& e) {
     // A wedged or vanished monitor must not make SIGKILL fail: kill from the host.
     if (signal != SIGKILL || e.kind() == ErrorKind::Failure) throw;
@@ -225,7 +234,8 @@ void Runtime::remove(const std::string& id, bool force) {
   oci::Status status = record.effectiveStatus();
   if (status != oci::Status::Stopped) {
     if (!force && status != oci::Status::Created) {
-      throw Error("cannot delete container " + id + " that is not stopped: " + oci::toString(status));
+      throw Error("cannot delete container " + id +
+                  " that is not stopped: " + oci::toString(status));
     }
     stopNow(record);
   }
@@ -254,7 +264,8 @@ void Runtime::destroyResources(const ContainerRecord& record) {
   std::string errors;
   std::string timings;
   try {
-    tearDownVm({record.domainName, record.vmDir, record.taps}, connect_, config_.libvirtUri, &timings);
+    tearDownVm({record.domainName, record.vmDir, record.taps}, connect_, config_.libvirtUri,
+               &timings);
   } catch (const Error& e) {
     errors = e.message();
   }
@@ -270,7 +281,8 @@ void Runtime::destroyResources(const ContainerRecord& record) {
 void Runtime::pause(const std::string& id) {
   StateLock lock = store_.lock(id);
   ContainerRecord record = store_.load(id);
-  if (record.effectiveStatus() != oci::Status::Running) throw Error("container not running", ErrorKind::NotRunning);
+  if (record.effectiveStatus() != oci::Status::Running)
+    throw Error("container not running", ErrorKind::NotRunning);
   connect_(config_.libvirtUri)->suspend(record.domainName);
   record.status = oci::Status::Paused;
   store_.save(record);
@@ -288,9 +300,11 @@ void Runtime::resume(const std::string& id) {
 std::vector<int> Runtime::processes(const std::string& id) {
   ContainerRecord record = store_.load(id);
   if (record.effectiveStatus() == oci::Status::Stopped) return {};
-  control::Reply reply = control::call(VmPaths{record.vmDir}.controlSocket(), control::ListHostPids{}, kControlTimeout);
+  control::Reply reply = control::call(VmPaths{record.vmDir}.controlSocket(),
+                                       control::ListHostPids{}, kControlTimeout);
   auto* pids = std::get_if<control::HostPids>(&reply);
-  if (!pids) throw Error("unexpected " + quote(control::typeName(reply)) + " reply to list_host_pids");
+  if (!pids)
+    throw Error("unexpected " + quote(control::typeName(reply)) + " reply to list_host_pids");
   return pids->pids;
 }
 

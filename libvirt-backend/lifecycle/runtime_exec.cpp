@@ -27,7 +27,8 @@ oci::Process Runtime::containerProcess(const std::string& id) const {
 int Runtime::exec(const ExecOptions& o) {
   ContainerRecord record = store_.load(o.id);
   oci::Status status = record.effectiveStatus();
-  if (status == oci::Status::Stopped) throw Error("cannot exec in a stopped container", ErrorKind::NotRunning);
+  if (status == oci::Status::Stopped)
+    throw Error("cannot exec in a stopped container", ErrorKind::NotRunning);
   if (status == oci::Status::Paused) throw Error("cannot exec in a paused container");
   std::vector<Problem> problems;
   oci::validateProcess(o.process, "process", problems);
@@ -38,8 +39,8 @@ int Runtime::exec(const ExecOptions& o) {
   // The container's seccomp profile binds its exec'd processes too, as under runc.
   oci::Spec spec = oci::loadSpec(record.bundle);
   std::string bpf = spec.linux && spec.linux->seccomp ? compileSeccomp(*spec.linux->seccomp) : "";
-  ExecMonitorOptions monitor{VmPaths{record.vmDir}.controlSocket(), record.vmDir, toAgentProcess(o.process, bpf),
-                             o.consoleSocket, -1};
+  ExecMonitorOptions monitor{VmPaths{record.vmDir}.controlSocket(), record.vmDir,
+                             toAgentProcess(o.process, bpf), o.consoleSocket, -1};
 
   auto [reportRead, reportWrite] = control::reportChannel();
   sigset_t forwarded = foregroundSignals();

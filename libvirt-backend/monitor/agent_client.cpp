@@ -41,9 +41,11 @@ AgentClient AgentClient::connect(const std::string& socketPath) {
   if (!fd) throwErrno("socket");
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (socketPath.size() >= sizeof addr.sun_path) throw Error("agent socket path too long: " + socketPath);
+  if (socketPath.size() >= sizeof addr.sun_path)
+    throw Error("agent socket path too long: " + socketPath);
   std::strncpy(addr.sun_path, socketPath.c_str(), sizeof addr.sun_path - 1);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 && errno != EINPROGRESS) {
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0 &&
+      errno != EINPROGRESS) {
     throwErrno("connect to agent socket " + socketPath);
   }
   return AgentClient(std::move(fd));
@@ -51,7 +53,8 @@ AgentClient AgentClient::connect(const std::string& socketPath) {
 
 AgentClient AgentClient::adopt(UniqueFd fd) {
   int flags = fcntl(fd.get(), F_GETFL);
-  if (flags < 0 || fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) < 0) throwErrno("make the agent socket non-blocking");
+  if (flags < 0 || fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) < 0)
+    throwErrno("make the agent socket non-blocking");
   return AgentClient(std::move(fd));
 }
 
@@ -100,13 +103,15 @@ void AgentClient::decodeFrames() {
   while (auto frame = decoder_.next()) {
     if (frame->type == agent::FrameType::Data) {
       auto chunk = agent::decodeData(frame->payload);
-      if (chunk.stream == agent::Stream::Stdin) throw Error("agent sent data on stdin", ErrorKind::InvalidArgument);
+      if (chunk.stream == agent::Stream::Stdin)
+        throw Error("agent sent data on stdin", ErrorKind::InvalidArgument);
       events_.push_back(OutputChunk{chunk.process, chunk.stream, std::string(chunk.bytes)});
       continue;
     }
     auto message = agent::parseGuestMessage(agent::decodeMessage(frame->payload));
     if (auto* hello = std::get_if<agent::Hello>(&message)) {
-      if (helloReceived_) throw Error("the guest agent said hello twice", ErrorKind::InvalidArgument);
+      if (helloReceived_)
+        throw Error("the guest agent said hello twice", ErrorKind::InvalidArgument);
       helloReceived_ = true;
       hello_ = *hello;
     } else if (auto* response = std::get_if<agent::Response>(&message)) {
@@ -144,20 +149,23 @@ agent::Hello AgentClient::handshake(double timeoutSeconds) {
   double deadline = log::monotonicSeconds() + timeoutSeconds;
   while (!hello_) {
     if (!waitForFrames(deadline)) {
-      throw Error("the guest agent did not answer within " + std::to_string(int(timeoutSeconds)) + " s",
-                  ErrorKind::Timeout);
+      throw Error(
+          "the guest agent did not answer within " + std::to_string(int(timeoutSeconds)) + " s",
+          ErrorKind::Timeout);
     }
   }
   agent::Hello hello = *hello_;
   hello_.reset();
   if (hello.version != agent::kProtocolVersion) {
-    throw Error("guest agent speaks protocol " + std::to_string(hello.version) + ", runvirt needs " +
-                std::to_string(agent::kProtocolVersion) + ": rebuild the guest image");
+    throw Error("guest agent speaks protocol " + std::to_string(hello.version) +
+                ", runvirt needs " + std::to_string(agent::kProtocolVersion) +
+                ": rebuild the guest image");
   }
   utsname host{};
   uname(&host);
   if (hello.arch != host.machine) {
-    throw Error("guest architecture " + quote(hello.arch) + " differs from the host's " + quote(host.machine));
+    throw Error("guest architecture " + quote(hello.arch) + " differs from the host's " +
+                quote(host.machine));
   }
   queueFrame(agent::encodeMessage(agent::toJson(agent::HostMessage{agent::HelloAck{}})));
   flush();

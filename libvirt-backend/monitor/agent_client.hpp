@@ -50,7 +50,8 @@ class AgentClient {
   // false at end of file (the VM is gone). Throws Error when the guest breaks the protocol.
   bool readAvailable();
   // A guest that sends without pause must not keep the caller in readAvailable(): the monitor's
-  // loop stops reading when its output buffers are full, and the socket stays readable for the rest.
+  // loop stops reading when its output buffers are full, and the socket stays readable for the
+  // rest.
   static constexpr std::size_t kMaxReadPerCall = 1u << 20;
   std::optional<AgentEvent> nextEvent();
 

@@ -53,7 +53,8 @@ ExitStatus relayUntilExit(int connection, int signals, const WorkloadStdio& stdi
     if (fds[0].revents) {
       auto message = control::receiveReply(connection);
       if (!message) return {0, SIGKILL};  // the container (and its monitor) went away
-      if (auto* exited = std::get_if<control::Exited>(&*message)) return {exited->code, exited->signal};
+      if (auto* exited = std::get_if<control::Exited>(&*message))
+        return {exited->code, exited->signal};
     }
   }
 }
@@ -77,7 +78,8 @@ void runExecMonitor(ExecMonitorOptions o) {
       o.process.rows = size->rows;
       o.process.cols = size->cols;
     }
-    std::vector<int> fds = o.process.terminal ? std::vector<int>{stdio.in} : std::vector<int>{0, 1, 2};
+    std::vector<int> fds =
+        o.process.terminal ? std::vector<int>{stdio.in} : std::vector<int>{0, 1, 2};
     UniqueFd connection = control::connect(o.controlSocket);
     control::send(connection.get(), control::Exec{o.process}, fds);
     auto reply = control::receiveReply(connection.get());

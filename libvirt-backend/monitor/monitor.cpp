@@ -96,7 +96,8 @@ VmNetwork prepareNetwork(ContainerNetwork& network, const ContainerRecord& recor
 
 // Set-up failed and `create` is gone: nobody will delete the container, so its VM goes now. The
 // record stays (the container reads as stopped), as a container's does until `delete`.
-void abandonVm(const ContainerRecord& record, const RuntimeConfig& config, const HypervisorFactory& connect) {
+void abandonVm(const ContainerRecord& record, const RuntimeConfig& config,
+               const HypervisorFactory& connect) {
   try {
     tearDownVm({record.domainName, record.vmDir, record.taps}, connect, config.libvirtUri);
   } catch (const std::exception& e) {
@@ -150,11 +151,12 @@ void runMonitor(const MonitorOptions& o) {
     double t0 = log::monotonicSeconds();
     bool dnsRelay = usesEmbeddedDns(spec, record.bundle);
     network.emplace(std::move(hostNamespace), record.vmDir, dnsRelay);
-    VmNetwork vmNetwork = withContext("container network", [&] { return prepareNetwork(*network, record, dnsRelay); });
+    VmNetwork vmNetwork = withContext("container network",
+                                      [&] { return prepareNetwork(*network, record, dnsRelay); });
     log::debug("phase network set-up (host side, before the VM): " +
                formatSeconds(log::monotonicSeconds() - t0));
-    session = startContainerVm({record, spec, config, store.root(), stdio->currentSize(), std::move(vmNetwork),
-                                std::move(hypervisor), o.connectHypervisor});
+    session = startContainerVm({record, spec, config, store.root(), stdio->currentSize(),
+                                std::move(vmNetwork), std::move(hypervisor), o.connectHypervisor});
     listener = control::listen(VmPaths{record.vmDir}.controlSocket());
     // Set-up's own changes (taps moved in, qdiscs) are not news.
     networkWatch->drain();

@@ -29,7 +29,6 @@ void updateStatus(const StateStore& store, const std::string& id, oci::Status st
   store.save(record);
 }
 
-
 }  // namespace
 
 void OutputSink::push(std::string_view bytes) {
@@ -48,8 +47,9 @@ void OutputSink::writeSome() {
   pending.erase(0, static_cast<std::size_t>(n));
 }
 
-MonitorLoop::MonitorLoop(const StateStore& store, std::string id, VmSession& session, WorkloadStdio& stdio,
-                         UniqueFd controlListener, UniqueFd signals, MonitorLoopTiming timing)
+MonitorLoop::MonitorLoop(const StateStore& store, std::string id, VmSession& session,
+                         WorkloadStdio& stdio, UniqueFd controlListener, UniqueFd signals,
+                         MonitorLoopTiming timing)
     : store_(store),
       id_(std::move(id)),
       session_(session),
@@ -90,11 +90,13 @@ void MonitorLoop::addPollFds(std::vector<pollfd>& fds, std::vector<Handler>& han
   // would report POLLHUP to every poll while the output drains.
   if (phase_ != Phase::Exited) {
     bool readGuest = buffered < kMaxBufferedOutput;
-    add(agent_.fd(), static_cast<short>((readGuest ? POLLIN : 0) | (agent_.pendingOutput() ? POLLOUT : 0)),
+    add(agent_.fd(),
+        static_cast<short>((readGuest ? POLLIN : 0) | (agent_.pendingOutput() ? POLLOUT : 0)),
         [this] { handleAgent(); });
   }
   add(signals_.get(), POLLIN, [this] { handleSignals(); });
-  if (network_ && phase_ != Phase::Exited) add(network_->fd(), POLLIN, [this] { network_->onEvents(); });
+  if (network_ && phase_ != Phase::Exited)
+    add(network_->fd(), POLLIN, [this] { network_->onEvents(); });
   for (const auto& virtiofsd : session_.virtiofsd) {
     if (phase_ != Phase::Exited) add(virtiofsd.get(), POLLIN, [this] { handleFileSystemLost(); });
   }
@@ -102,11 +104,13 @@ void MonitorLoop::addPollFds(std::vector<pollfd>& fds, std::vector<Handler>& han
   for (auto& [id, io] : processes_) {
     ProcessIo* p = &io;
     bool started = id != agent::kInitProcess || phase_ == Phase::Running;
-    if (started && !io.exit && io.inputOpen && io.in >= 0 && agent_.pendingOutput() < kMaxBufferedInput) {
+    if (started && !io.exit && io.inputOpen && io.in >= 0 &&
+        agent_.pendingOutput() < kMaxBufferedInput) {
       add(io.in, POLLIN, [this, p] { handleInput(*p); });
     }
     if (io.out.wantsWrite()) add(io.out.fd, POLLOUT, [p] { p->out.writeSome(); });
-    if (io.err.wantsWrite() && io.err.fd != io.out.fd) add(io.err.fd, POLLOUT, [p] { p->err.writeSome(); });
+    if (io.err.wantsWrite() && io.err.fd != io.out.fd)
+      add(io.err.fd, POLLOUT, [p] { p->err.writeSome(); });
     if (io.session) add(io.session.get(), POLLIN, [this, p] { handleSessionMessage(*p); });
   }
 }
@@ -117,8 +121,8 @@ ExitStatus MonitorLoop::run() {
     // will not report it again.
     handleAgentEvents();
     finishExecs();
-    if (phase_ == Phase::Exited &&
-        (processes_.at(agent::kInitProcess).outputDrained() || log::monotonicSeconds() >= drainDeadline_)) {
+    if (phase_ == Phase::Exited && (processes_.at(agent::kInitProcess).outputDrained() ||
+                                    log::monotonicSeconds() >= drainDeadline_)) {
       return status_;
     }
     std::vector<pollfd> fds;
@@ -162,7 +166,8 @@ void MonitorLoop::handleAgent() {
   }
   handleAgentEvents();
   if (!open && phase_ != Phase::Exited) {
-    log::warn("the container's VM stopped without its process exiting first (destroyed or crashed)");
+    log::warn(
+        "the container's VM stopped without its process exiting first (destroyed or crashed)");
     exitWith({0, SIGKILL});
   }
 }
@@ -239,7 +244,8 @@ void MonitorLoop::handleControlConnection() {
   if (!conn) return;
   // A client that connects and says nothing must not stall the loop.
   auto wholeSeconds = static_cast<long>(timing_.controlReceiveSeconds);
-  timeval wait{wholeSeconds, static_cast<long>((timing_.controlReceiveSeconds - double(wholeSeconds)) * 1e6)};
+  timeval wait{wholeSeconds,
+               static_cast<long>((timing_.controlReceiveSeconds - double(wholeSeconds)) * 1e6)};
   setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
   control::Reply reply;
   try {
@@ -253,7 +259,8 @@ void MonitorLoop::handleControlConnection() {
   if (conn) control::sendIfConnected(conn.get(), reply);
 }
 
-control::Reply MonitorLoop::handleRequest(control::ReceivedRequest& received, UniqueFd& connection) {
+control::Reply MonitorLoop::handleRequest(control::ReceivedRequest& received,
+                                          UniqueFd& connection) {
   return std::visit(
       [&](auto& request) -> control::Reply {
         using T = std::decay_t<decltype(request)>;
@@ -267,7 +274,8 @@ control::Reply MonitorLoop::handleRequest(control::ReceivedRequest& received, Un
           return control::HostPids{hostPids()};
         } else {
           static_assert(std::is_same_v<T, control::Signal> || std::is_same_v<T, control::Resize>);
-          throw Error(control::typeName(request) + " belongs to an exec session", ErrorKind::InvalidArgument);
+          throw Error(control::typeName(request) + " belongs to an exec session",
+                      ErrorKind::InvalidArgument);
         }
       },
       received.request);
@@ -305,16 +313,19 @@ control::Reply MonitorLoop::kill(int signal, bool all) {
     return control::Done{};
   }
   agent_.send(agent::SignalProcess{agent::kInitProcess, signal, all});
-  if (signal == SIGKILL && !killDeadline_) killDeadline_ = log::monotonicSeconds() + timing_.killGraceSeconds;
+  if (signal == SIGKILL && !killDeadline_)
+    killDeadline_ = log::monotonicSeconds() + timing_.killGraceSeconds;
   return control::Done{};
 }
 
 // Runs one more process in the container. The connection stays open until it exits: the exec
 // monitor on its other end is the pid Docker waits for.
-control::Reply MonitorLoop::exec(agent::ProcessSpec spec, std::vector<UniqueFd> fds, UniqueFd& connection) {
+control::Reply MonitorLoop::exec(agent::ProcessSpec spec, std::vector<UniqueFd> fds,
+                                 UniqueFd& connection) {
   if (phase_ == Phase::Exited) throw Error("cannot exec in a stopped container");
   std::size_t expectedFds = spec.terminal ? 1 : 3;
-  if (fds.size() != expectedFds) throw Error("exec: expected " + std::to_string(expectedFds) + " fds");
+  if (fds.size() != expectedFds)
+    throw Error("exec: expected " + std::to_string(expectedFds) + " fds");
   agent::ProcessId id = nextExecId_++;
   ProcessIo io;
   io.id = id;
@@ -375,12 +386,14 @@ void MonitorLoop::finishExecs() {
   double now = log::monotonicSeconds();
   for (auto it = processes_.begin(); it != processes_.end();) {
     ProcessIo& io = it->second;
-    bool done = it->first != agent::kInitProcess && io.exit && (io.outputDrained() || now >= io.drainDeadline);
+    bool done = it->first != agent::kInitProcess && io.exit &&
+                (io.outputDrained() || now >= io.drainDeadline);
     if (!done) {
       ++it;
       continue;
     }
-    if (io.session) control::sendIfConnected(io.session.get(), control::Exited{io.exit->code, io.exit->signal});
+    if (io.session)
+      control::sendIfConnected(io.session.get(), control::Exited{io.exit->code, io.exit->signal});
     it = processes_.erase(it);
   }
 }

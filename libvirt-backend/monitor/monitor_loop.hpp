@@ -21,10 +21,11 @@ namespace runvirt::backend {
 
 // How long the loop waits for others. The defaults are the monitor's; unit tests shorten them.
 struct MonitorLoopTiming {
-  double killGraceSeconds = 3;         // after SIGKILL, for the guest to report the exit; then the VM is destroyed
-  double drainSeconds = 10;            // after an exit, for slow readers of the process's output
-  double requestTimeoutSeconds = 30;   // for the agent to answer start_container and exec_process
-  double controlReceiveSeconds = 5;    // for a control client to send its request after connecting
+  double killGraceSeconds =
+      3;  // after SIGKILL, for the guest to report the exit; then the VM is destroyed
+  double drainSeconds = 10;           // after an exit, for slow readers of the process's output
+  double requestTimeoutSeconds = 30;  // for the agent to answer start_container and exec_process
+  double controlReceiveSeconds = 5;   // for a control client to send its request after connecting
 };
 
 class MonitorLoop {

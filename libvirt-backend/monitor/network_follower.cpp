@@ -29,10 +29,12 @@ void NetworkFollower::sync() {
   deadline_ = 0;
   try {
     std::unique_ptr<Hypervisor> hypervisor;
-    bool changed = network_.follow([&]() -> Hypervisor& {
-      if (!hypervisor) hypervisor = session_.connectHypervisor(session_.libvirtUri);
-      return *hypervisor;
-    }, session_.domainName);
+    bool changed = network_.follow(
+        [&]() -> Hypervisor& {
+          if (!hypervisor) hypervisor = session_.connectHypervisor(session_.libvirtUri);
+          return *hypervisor;
+        },
+        session_.domainName);
     if (!changed) return;
     session_.agent->call(network_.guestNetwork(), kConfigureTimeoutSeconds);
     network_.removeUnplugged();

@@ -35,7 +35,7 @@ struct ProcessIo {
   bool inputOpen = true;
   bool terminal = false;
   OutputSink out;
-  OutputSink err;  // with a terminal: the same fd as `out`
+  OutputSink err;               // with a terminal: the same fd as `out`
   std::vector<UniqueFd> owned;  // fds an exec monitor passed us
   UniqueFd session;             // exec: the exec monitor's control connection
   std::optional<ExitStatus> exit;

@@ -70,7 +70,8 @@ RawMode::RawMode(int fd) {
   fd_ = fd;
 }
 
-RawMode::RawMode(RawMode&& other) noexcept : fd_(std::exchange(other.fd_, -1)), saved_(other.saved_) {}
+RawMode::RawMode(RawMode&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), saved_(other.saved_) {}
 
 RawMode& RawMode::operator=(RawMode&& other) noexcept {
   if (this != &other) {

@@ -33,7 +33,6 @@ void requireGuestAsset(const std::string& path, const char* what) {
   }
 }
 
-
 // A pidfd per process, readable once it exits. A process already gone is left out: the VM is
 // then in trouble the agent channel shows.
 std::vector<UniqueFd> watchProcesses(const std::vector<pid_t>& pids) {
@@ -72,14 +71,16 @@ VmSession startContainerVm(VmStartRequest r) {
   GuestDevices devices = planGuestDevices(r.spec, hostBlockDevice);
   if (!devices.leftOut.empty()) {
     log::warn("privileged container: " + std::to_string(devices.leftOut.size()) +
-              " host devices are not given to the VM (it has its own), e.g. " + quote(devices.leftOut.front()));
+              " host devices are not given to the VM (it has its own), e.g. " +
+              quote(devices.leftOut.front()));
   }
   auto mounts = withContext("prepare the share", [&] {
     return prepareShare(paths, r.spec, r.record.bundle, r.record.rootfs);
   });
   std::string bpf;
   if (r.spec.linux && r.spec.linux->seccomp) {
-    bpf = withContext("compile seccomp profile", [&] { return compileSeccomp(*r.spec.linux->seccomp); });
+    bpf = withContext("compile seccomp profile",
+                      [&] { return compileSeccomp(*r.spec.linux->seccomp); });
   }
   agent::ContainerSpec container = toAgentContainer(r.spec, r.record.id, std::move(mounts), bpf);
   container.devices = devices.nodes;
@@ -94,7 +95,8 @@ VmSession startContainerVm(VmStartRequest r) {
                        static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)), log::options().debug);
   vm.interfaces = r.network.interfaces;
   vm.disks = devices.disks;
-  withContext("give QEMU the block devices", [&] { makeDiskNodes(paths.diskNodesDir(), vm.disks, vm.qemuUser); });
+  withContext("give QEMU the block devices",
+              [&] { makeDiskNodes(paths.diskNodesDir(), vm.disks, vm.qemuUser); });
   vm.dnsRelay = r.network.dnsRelay;
   double t1 = log::monotonicSeconds();
 
@@ -106,21 +108,23 @@ VmSession startContainerVm(VmStartRequest r) {
   {
     std::vector<ProcessEntry> processes = readProcessTable();
     // host_cgroup.hpp: docker stats and OOM events see the monitor, QEMU and virtiofsd.
-    placeVmInContainerCgroup(r.spec, r.record, [&] { return vmProcesses(processes, vm.name, paths.dir); });
+    placeVmInContainerCgroup(r.spec, r.record,
+                             [&] { return vmProcesses(processes, vm.name, paths.dir); });
     session.virtiofsd = watchProcesses(findVirtiofsd(processes, paths.dir));
   }
   double t2 = log::monotonicSeconds();
   // While the guest boots: the taps QEMU now holds go to the container's network namespace.
-  if (r.network.afterDomainStart) withContext("connect the container's network", r.network.afterDomainStart);
+  if (r.network.afterDomainStart)
+    withContext("connect the container's network", r.network.afterDomainStart);
   double network = log::monotonicSeconds() - t2;
 
   session.agent = AgentClient::connect(paths.agentSocket());
-  agent::Hello hello = withContext("guest agent", [&] { return session.agent->handshake(r.config.agentTimeoutSeconds); });
+  agent::Hello hello = withContext(
+      "guest agent", [&] { return session.agent->handshake(r.config.agentTimeoutSeconds); });
   double t3 = log::monotonicSeconds();
   if (r.network.guestConfig) {
-    withContext("configure the guest's network", [&] {
-      session.agent->call(*r.network.guestConfig, kConfigureNetworkTimeout);
-    });
+    withContext("configure the guest's network",
+                [&] { session.agent->call(*r.network.guestConfig, kConfigureNetworkTimeout); });
   }
   double guestNetwork = log::monotonicSeconds() - t3;
 
@@ -131,12 +135,14 @@ VmSession startContainerVm(VmStartRequest r) {
   sealShare(paths, r.spec);
   double t4 = log::monotonicSeconds();
 
-  log::debug("phases: setup " + formatSeconds(t1 - t0) + ", domain start " + formatSeconds(t2 - t1) +
-             ", kernel boot (guest uptime at agent start) " + formatSeconds(hello.uptime) + ", agent ready " +
-             formatSeconds(t3 - t2) + " after domain start (network attached in " + formatSeconds(network) +
+  log::debug("phases: setup " + formatSeconds(t1 - t0) + ", domain start " +
+             formatSeconds(t2 - t1) + ", kernel boot (guest uptime at agent start) " +
+             formatSeconds(hello.uptime) + ", agent ready " + formatSeconds(t3 - t2) +
+             " after domain start (network attached in " + formatSeconds(network) +
              "), guest network " + formatSeconds(guestNetwork) + ", container prepared " +
-             formatSeconds(t4 - t3 - guestNetwork) + "; " + toString(vm.accelerator) + ", " + std::to_string(vm.vcpus) +
-             " vCPU, " + std::to_string(vm.memoryMiB) + " MiB, guest kernel " + hello.kernel);
+             formatSeconds(t4 - t3 - guestNetwork) + "; " + toString(vm.accelerator) + ", " +
+             std::to_string(vm.vcpus) + " vCPU, " + std::to_string(vm.memoryMiB) +
+             " MiB, guest kernel " + hello.kernel);
   return session;
 }
 

@@ -50,7 +50,7 @@ struct VmStartRequest {
   const ContainerRecord& record;
   const oci::Spec& spec;
   const RuntimeConfig& config;
-  std::string stateRoot;  // --root, recorded in the domain metadata
+  std::string stateRoot;                   // --root, recorded in the domain metadata
   std::optional<WindowSize> terminalSize;  // overrides process.consoleSize
   VmNetwork network;
   // The connection the domain is started on: opened by the caller before it entered the

@@ -46,8 +46,9 @@ void disableIpv6(const std::string& device) {
 // Everything arriving on `from` leaves through `to`, untouched (u32 matching every packet:
 // this host kernel has no matchall classifier).
 void redirectIngress(const std::string& from, const std::string& to, const char* priority = "10") {
-  runNetTool("tc", {"filter", "add", "dev", from, "parent", "ffff:", "prio", priority, "protocol", "all", "u32",
-                    "match", "u8", "0", "0", "action", "mirred", "egress", "redirect", "dev", to});
+  runNetTool("tc", {"filter", "add",      "dev",    from,     "parent",   "ffff:", "prio",
+                    priority, "protocol", "all",    "u32",    "match",    "u8",    "0",
+                    "0",      "action",   "mirred", "egress", "redirect", "dev",   to});
 }
 
 // Docker's embedded DNS server asks the host's servers about names it does not know itself,
@@ -60,16 +61,37 @@ constexpr const char* kHostPortRange = "65024 65535";
 constexpr const char* kHostPortBand[] = {"65024", "0xfe00"};  // dport & 0xfe00 == 0xfe00
 
 void keepHostTraffic(const std::string& link, const std::string& tap) {
-  runNetTool("tc", {"filter", "add", "dev", link, "parent", "ffff:", "prio", "1", "protocol", "arp", "u32", "match",
-                    "u8", "0", "0", "action", "mirred", "egress", "mirror", "dev", tap, "ok"});
+  runNetTool("tc", {"filter",   "add",    "dev",    link,    "parent", "ffff:", "prio", "1",
+                    "protocol", "arp",    "u32",    "match", "u8",     "0",     "0",    "action",
+                    "mirred",   "egress", "mirror", "dev",   tap,      "ok"});
   struct {
     const char* priority;
     const char* ipProtocol;
   } const bands[] = {{"2", "17"}, {"3", "6"}};  // UDP, TCP
   for (const auto& band : bands) {
-    runNetTool("tc", {"filter", "add", "dev", link, "parent", "ffff:", "prio", band.priority, "protocol", "ip", "u32",
-                      "match", "ip", "protocol", band.ipProtocol, "0xff", "match", "ip", "dport", kHostPortBand[0],
-                      kHostPortBand[1], "flowid", "ffff:1"});
+    runNetTool("tc", {"filter",
+                      "add",
+                      "dev",
+                      link,
+                      "parent",
+                      "ffff:",
+                      "prio",
+                      band.priority,
+                      "protocol",
+                      "ip",
+                      "u32",
+                      "match",
+                      "ip",
+                      "protocol",
+                      band.ipProtocol,
+                      "0xff",
+                      "match",
+                      "ip",
+                      "dport",
+                      kHostPortBand[0],
+                      kHostPortBand[1],
+                      "flowid",
+                      "ffff:1"});
   }
 }
 
@@ -104,11 +126,14 @@ ContainerNetwork::ContainerNetwork(UniqueFd hostNamespace, std::string vmDir, bo
 NetworkPlan ContainerNetwork::readNamespace() const {
   auto names = interfaceNames();
   // `--network none` (loopback only) needs no `ip` at all.
-  if (std::all_of(names.begin(), names.end(), [](const std::string& n) { return n == "lo"; })) return {};
+  if (std::all_of(names.begin(), names.end(), [](const std::string& n) { return n == "lo"; }))
+    return {};
   auto links = parseLinks(runNetTool("ip", {"-details", "-json", "address", "show"}));
-  auto routes = parseRoutes(runNetTool("ip", {"-json", "-4", "route", "show", "table", "main"}), false);
+  auto routes =
+      parseRoutes(runNetTool("ip", {"-json", "-4", "route", "show", "table", "main"}), false);
   if (hasIpv6Address(links)) {
-    auto routes6 = parseRoutes(runNetTool("ip", {"-json", "-6", "route", "show", "table", "main"}), true);
+    auto routes6 =
+        parseRoutes(runNetTool("ip", {"-json", "-6", "route", "show", "table", "main"}), true);
     routes.insert(routes.end(), routes6.begin(), routes6.end());
   }
   return planNetwork(links, routes, taps());
@@ -148,7 +173,8 @@ void ContainerNetwork::attach(Nic& nic) {
   withContext("connect " + quote(nic.link.name) + " to tap " + quote(nic.tap), [&] {
     {
       NetworkNamespaceScope host(hostNamespace_.get());
-      runNetTool("ip", {"link", "set", "dev", nic.tap, "netns", "/proc/self/fd/3"}, {{3, here.get()}});
+      runNetTool("ip", {"link", "set", "dev", nic.tap, "netns", "/proc/self/fd/3"},
+                 {{3, here.get()}});
     }
     nic.attached = true;  // from here on the tap lives (and dies) with the container's namespace
     disableIpv6(nic.tap);
@@ -162,7 +188,8 @@ void ContainerNetwork::attach(Nic& nic) {
 }
 
 void ContainerNetwork::attachPrepared() {
-  if (dnsRelay_ && std::any_of(nics_.begin(), nics_.end(), [](const Nic& n) { return !n.attached; })) {
+  if (dnsRelay_ &&
+      std::any_of(nics_.begin(), nics_.end(), [](const Nic& n) { return !n.attached; })) {
     reserveHostPorts();
   }
   for (auto& nic : nics_) {
@@ -174,7 +201,8 @@ agent::ConfigureNetwork ContainerNetwork::guestNetwork() const {
   return {plan_.interfaces, plan_.routes, dnsRelay_};
 }
 
-bool ContainerNetwork::follow(const std::function<Hypervisor&()>& hypervisor, const std::string& domainName) {
+bool ContainerNetwork::follow(const std::function<Hypervisor&()>& hypervisor,
+                              const std::string& domainName) {
   NetworkPlan now = readNamespace();
   if (now.interfaces == plan_.interfaces && now.routes == plan_.routes) return false;
   // Gone: the interface left the namespace (disconnect); its NIC is unplugged.
@@ -192,7 +220,8 @@ bool ContainerNetwork::follow(const std::function<Hypervisor&()>& hypervisor, co
   }
   // New: a NIC plugged in for each interface that came (connect, Docker 28's veth after create).
   for (const auto& link : now.interfaces) {
-    bool known = std::any_of(nics_.begin(), nics_.end(), [&](const Nic& n) { return sameInterface(n.link, link); });
+    bool known = std::any_of(nics_.begin(), nics_.end(),
+                             [&](const Nic& n) { return sameInterface(n.link, link); });
     if (known) continue;
     log::debug("network: " + quote(link.name) + " came into the namespace: plugging a NIC in");
     Nic nic{link, "", false};
@@ -215,7 +244,9 @@ bool ContainerNetwork::follow(const std::function<Hypervisor&()>& hypervisor, co
 void ContainerNetwork::removeUnplugged() noexcept {
   for (const auto& nic : unplugged_) {
     // Deleting the tap takes its qdisc and filters along; the interface went with its veth.
-    tryStep("delete tap " + quote(nic.tap), [&] { runNetTool("ip", {"link", "delete", "dev", nic.tap}); });
+    tryStep("delete tap " + quote(nic.tap), [&] {
+      runNetTool("ip", {"link", "delete", "dev", nic.tap});
+    });
   }
   unplugged_.clear();
   tryStep("record taps", [&] { recordTaps(vmDir_, taps()); });
@@ -230,9 +261,12 @@ void ContainerNetwork::undo() noexcept {
   for (const auto& nic : nics_) {
     if (!nic.attached) continue;
     // Deleting the tap takes its qdisc and the filter pointing at it along.
-    tryStep("delete tap " + quote(nic.tap), [&] { runNetTool("ip", {"link", "delete", "dev", nic.tap}); });
-    tryStep("remove the ingress qdisc of " + quote(nic.link.name),
-            [&] { runNetTool("tc", {"qdisc", "del", "dev", nic.link.name, "ingress"}); });
+    tryStep("delete tap " + quote(nic.tap), [&] {
+      runNetTool("ip", {"link", "delete", "dev", nic.tap});
+    });
+    tryStep("remove the ingress qdisc of " + quote(nic.link.name), [&] {
+      runNetTool("tc", {"qdisc", "del", "dev", nic.link.name, "ingress"});
+    });
   }
   nics_.clear();
   removeUnplugged();

@@ -73,7 +73,8 @@ std::optional<std::string> queryOverTcp(const sockaddr_in& upstream, const std::
   }
   if (!waitFor(sock.get(), POLLOUT, deadline)) return std::nullopt;
   std::string frame = dns::encodeFrame(query);
-  if (send(sock.get(), frame.data(), frame.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(frame.size())) {
+  if (send(sock.get(), frame.data(), frame.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(frame.size())) {
     return std::nullopt;
   }
   dns::FrameDecoder decoder;
@@ -150,7 +151,8 @@ class Relay {
 
   void forgetOldQueries() {
     double now = log::monotonicSeconds();
-    std::erase_if(pending_, [&](const auto& entry) { return now - entry.second.since > kQueryLifetime; });
+    std::erase_if(pending_,
+                  [&](const auto& entry) { return now - entry.second.since > kQueryLifetime; });
   }
 
   int channel_;
@@ -163,13 +165,15 @@ class Relay {
 UniqueFd connectWhenReady(const std::string& socketPath) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
-  if (socketPath.size() >= sizeof address.sun_path) throw Error("socket path too long: " + socketPath);
+  if (socketPath.size() >= sizeof address.sun_path)
+    throw Error("socket path too long: " + socketPath);
   std::strcpy(address.sun_path, socketPath.c_str());
   double deadline = log::monotonicSeconds() + kConnectWait;
   for (;;) {
     UniqueFd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!sock) throwErrno("socket");
-    if (connect(sock.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) return sock;
+    if (connect(sock.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0)
+      return sock;
     if ((errno != ENOENT && errno != ECONNREFUSED) || log::monotonicSeconds() > deadline) {
       throwErrno("connect to " + quote(socketPath));
     }

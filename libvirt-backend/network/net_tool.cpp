@@ -50,7 +50,8 @@ std::string runNetTool(const std::string& tool, const std::vector<std::string>& 
   pid_t pid = spawn(options);
   outWrite.reset();
   errWrite.reset();
-  std::vector<ReadOutcome> read = readToEnd({outRead.get(), errRead.get()}, kToolTimeout, kMaxOutput);
+  std::vector<ReadOutcome> read =
+      readToEnd({outRead.get(), errRead.get()}, kToolTimeout, kMaxOutput);
   std::string& out = read[0].output;
   std::string& err = read[1].output;
   bool finished = read[0].endOfFile && read[1].endOfFile;

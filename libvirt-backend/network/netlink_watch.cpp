@@ -16,8 +16,10 @@ NetlinkWatch::NetlinkWatch()
   if (!fd_) throwErrno("netlink socket");
   sockaddr_nl local{};
   local.nl_family = AF_NETLINK;
-  local.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE;
-  if (bind(fd_.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) < 0) throwErrno("bind netlink socket");
+  local.nl_groups =
+      RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE;
+  if (bind(fd_.get(), reinterpret_cast<sockaddr*>(&local), sizeof local) < 0)
+    throwErrno("bind netlink socket");
 }
 
 bool NetlinkWatch::drain() {

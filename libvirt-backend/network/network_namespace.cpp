@@ -32,7 +32,8 @@ void bringLoopbackUp() {
 }
 
 bool sameFile(const char* a, const std::string& b) {
-  struct stat sa{}, sb{};
+  struct stat sa {
+  }, sb{};
   if (stat(a, &sa) < 0 || stat(b.c_str(), &sb) < 0) return false;
   return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
@@ -59,7 +60,8 @@ void enterNetworkNamespace(const std::string& path) {
 }
 
 void refuseHostNetworking(const oci::Spec& spec) {
-  if (!spec.hasNamespace("network")) throw Error(kHostNetworkingRefused, ErrorKind::InvalidArgument);
+  if (!spec.hasNamespace("network"))
+    throw Error(kHostNetworkingRefused, ErrorKind::InvalidArgument);
   std::string path = spec.namespacePath("network");
   if (path.empty()) return;
   // The namespace `create` was called in is the host's (see openCurrentNetworkNamespace).
@@ -70,14 +72,16 @@ void refuseHostNetworking(const oci::Spec& spec) {
 
 UniqueFd openCurrentNetworkNamespace() { return openNamespace("/proc/thread-self/ns/net"); }
 
-NetworkNamespaceScope::NetworkNamespaceScope(int namespaceFd) : previous_(openCurrentNetworkNamespace()) {
+NetworkNamespaceScope::NetworkNamespaceScope(int namespaceFd)
+    : previous_(openCurrentNetworkNamespace()) {
   // PRIVILEGED: a short visit to another namespace (the host's, to create or move a tap).
   if (setns(namespaceFd, CLONE_NEWNET) < 0) throwErrno("enter network namespace");
 }
 
 NetworkNamespaceScope::~NetworkNamespaceScope() {
   if (setns(previous_.get(), CLONE_NEWNET) < 0) {
-    log::error(std::string("cannot return to the container's network namespace: ") + std::strerror(errno));
+    log::error(std::string("cannot return to the container's network namespace: ") +
+               std::strerror(errno));
     std::abort();
   }
 }

@@ -14,7 +14,8 @@ using nlohmann::json;
 
 json parseArray(const std::string& text, const char* what) {
   json j = json::parse(text, nullptr, false);
-  if (!j.is_array()) throw Error(std::string("unexpected output of `ip ") + what + "`: not a JSON array");
+  if (!j.is_array())
+    throw Error(std::string("unexpected output of `ip ") + what + "`: not a JSON array");
   return j;
 }
 
@@ -28,7 +29,8 @@ std::vector<std::string> addressesOf(const json& link) {
   auto info = link.find("addr_info");
   if (info == link.end() || !info->is_array()) return out;
   for (const auto& a : *info) {
-    std::string family = stringField(a, "family"), scope = stringField(a, "scope"), local = stringField(a, "local");
+    std::string family = stringField(a, "family"), scope = stringField(a, "scope"),
+                local = stringField(a, "local");
     if ((family != "inet" && family != "inet6") || local.empty()) continue;
     if (!a.contains("prefixlen") || !a["prefixlen"].is_number_unsigned()) continue;
     // Link-local and host addresses are the guest kernel's own business.
@@ -74,8 +76,10 @@ std::vector<HostLink> parseLinks(const std::string& ipAddressJson) {
     link.name = stringField(j, "ifname");
     link.mac = stringField(j, "address");
     link.type = stringField(j, "link_type");
-    if (j.contains("mtu") && j["mtu"].is_number_unsigned()) link.mtu = j["mtu"].get<std::uint32_t>();
-    if (j.contains("linkinfo") && j["linkinfo"].is_object()) link.kind = stringField(j["linkinfo"], "info_kind");
+    if (j.contains("mtu") && j["mtu"].is_number_unsigned())
+      link.mtu = j["mtu"].get<std::uint32_t>();
+    if (j.contains("linkinfo") && j["linkinfo"].is_object())
+      link.kind = stringField(j["linkinfo"], "info_kind");
     link.addresses = addressesOf(j);
     if (!link.name.empty()) links.push_back(std::move(link));
   }
@@ -93,7 +97,8 @@ std::vector<HostRoute> parseRoutes(const std::string& ipRouteJson, bool ipv6) {
     r.device = stringField(j, "dev");
     r.protocol = stringField(j, "protocol");
     r.type = stringField(j, "type");
-    if (!r.destination.empty()) routes.push_back(std::move(r));  // multipath routes have no single dev
+    if (!r.destination.empty())
+      routes.push_back(std::move(r));  // multipath routes have no single dev
   }
   return routes;
 }
@@ -104,8 +109,8 @@ NetworkPlan planNetwork(const std::vector<HostLink>& links, const std::vector<Ho
   for (const auto& link : links) {
     bool ours = std::find(ownTaps.begin(), ownTaps.end(), link.name) != ownTaps.end();
     if (link.kind == "tun" && isTapName(link.name) && !ours) {
-      throw Error("the network namespace is already used by another runvirt container (tap " + quote(link.name) +
-                  "): sharing a container's network is not supported");
+      throw Error("the network namespace is already used by another runvirt container (tap " +
+                  quote(link.name) + "): sharing a container's network is not supported");
     }
     if (!isBridged(link)) continue;
     plan.interfaces.push_back({link.name, link.mac, link.mtu, link.addresses});
@@ -118,8 +123,9 @@ NetworkPlan planNetwork(const std::vector<HostLink>& links, const std::vector<Ho
     if ((!r.type.empty() && r.type != "unicast") || isGuestsOwn(r) || !bridged(r.device)) continue;
     plan.routes.push_back(toGuestRoute(r));
   }
-  std::stable_sort(plan.routes.begin(), plan.routes.end(),
-                   [](const agent::Route& a, const agent::Route& b) { return routeRank(a) < routeRank(b); });
+  std::stable_sort(
+      plan.routes.begin(), plan.routes.end(),
+      [](const agent::Route& a, const agent::Route& b) { return routeRank(a) < routeRank(b); });
   return plan;
 }
 

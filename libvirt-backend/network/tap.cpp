@@ -61,7 +61,8 @@ std::string newTapName() {
 }
 
 bool isTapName(std::string_view name) {
-  if (name.size() != kTapPrefix.size() + kTapHexDigits || name.substr(0, kTapPrefix.size()) != kTapPrefix) {
+  if (name.size() != kTapPrefix.size() + kTapHexDigits ||
+      name.substr(0, kTapPrefix.size()) != kTapPrefix) {
     return false;
   }
   for (char c : name.substr(kTapPrefix.size())) {

@@ -28,7 +28,8 @@ void writeState(int fd, const std::string& stateJson) {
   sigaddset(&sigpipe, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &sigpipe, &old);
   ssize_t written = write(fd, stateJson.data(), stateJson.size());
-  if (written != static_cast<ssize_t>(stateJson.size())) {  // EPIPE, or cut short by the hook's exit
+  if (written !=
+      static_cast<ssize_t>(stateJson.size())) {  // EPIPE, or cut short by the hook's exit
     timespec noWait{};
     sigtimedwait(&sigpipe, nullptr, &noWait);
   }
@@ -76,7 +77,8 @@ void runHook(const oci::Hook& hook, const std::string& stateJson) {
 
 }  // namespace
 
-void runHooks(const std::vector<oci::Hook>& hooks, const std::string& kind, const oci::State& state) {
+void runHooks(const std::vector<oci::Hook>& hooks, const std::string& kind,
+              const oci::State& state) {
   std::string stateJson = oci::toHookStateJson(state).dump();
   for (std::size_t i = 0; i < hooks.size(); ++i) {
     withContext(kind + " hook #" + std::to_string(i), [&] { runHook(hooks[i], stateJson); });

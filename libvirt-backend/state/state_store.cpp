@@ -25,8 +25,8 @@ constexpr const char* kStateFile = "state.json";
 constexpr const char* kLockFile = "lock";
 
 oci::Status parseStatus(const std::string& text) {
-  for (auto s : {oci::Status::Creating, oci::Status::Created, oci::Status::Running, oci::Status::Paused,
-                 oci::Status::Stopped}) {
+  for (auto s : {oci::Status::Creating, oci::Status::Created, oci::Status::Running,
+                 oci::Status::Paused, oci::Status::Stopped}) {
     if (oci::toString(s) == text) return s;
   }
   throw Error("state.json: unknown status " + quote(text));
@@ -118,7 +118,8 @@ StateStore::StateStore(std::string root) : root_(std::move(root)) {
 void StateStore::claim(const std::string& id) {
   makeDirs(root_, 0711);
   if (mkdir(dir(id).c_str(), 0711) < 0) {
-    if (errno == EEXIST) throw Error("container with given ID already exists", ErrorKind::AlreadyExists);
+    if (errno == EEXIST)
+      throw Error("container with given ID already exists", ErrorKind::AlreadyExists);
     throwErrno("create state directory " + dir(id));
   }
 }
@@ -130,7 +131,8 @@ ContainerRecord StateStore::load(const std::string& id) const {
   try {
     text = readFile(path);
   } catch (const Error& e) {
-    if (e.kind() == ErrorKind::NotFound) throw Error("container does not exist", ErrorKind::NotFound);
+    if (e.kind() == ErrorKind::NotFound)
+      throw Error("container does not exist", ErrorKind::NotFound);
     throw;
   }
   auto json = nlohmann::json::parse(text, nullptr, false);
@@ -144,7 +146,9 @@ void StateStore::save(const ContainerRecord& record) const {
 
 void StateStore::remove(const std::string& id) const { removeTree(dir(id)); }
 
-bool StateStore::exists(const std::string& id) const { return pathExists(dir(id) + "/" + kStateFile); }
+bool StateStore::exists(const std::string& id) const {
+  return pathExists(dir(id) + "/" + kStateFile);
+}
 
 std::vector<std::string> StateStore::ids() const {
   std::vector<std::string> out;

@@ -22,7 +22,8 @@ std::string decodeOctalEscapes(const std::string& field) {
   for (std::size_t i = 0; i < field.size(); ++i) {
     if (field[i] == '\\' && i + 3 < field.size()) {
       std::string digits = field.substr(i + 1, 3);
-      if (digits.size() == 3 && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '7'; })) {
+      if (digits.size() == 3 &&
+          std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '7'; })) {
         out += static_cast<char>(std::stoi(digits, nullptr, 8));
         i += 3;
         continue;
@@ -34,7 +35,8 @@ std::string decodeOctalEscapes(const std::string& field) {
 }
 
 bool isAtOrBelow(const std::string& path, const std::string& dir) {
-  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         path[dir.size()] == '/');
 }
 
 }  // namespace
@@ -71,7 +73,7 @@ void unmountAllUnder(const std::string& dir) {
 namespace {
 
 void removeEntries(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (lstat(path.c_str(), &st) < 0) {
     if (errno == ENOENT) return;
     throwErrno("stat " + path);
@@ -91,7 +93,8 @@ void removeTree(const std::string& path) {
   // A bind mount below `path` would make rm -rf empty the bound source (e.g. a bundle's
   // rootfs): refuse instead. Callers unmount first.
   auto mounts = mountPointsUnder(path);
-  if (!mounts.empty()) throw Error("refusing to remove " + path + ": " + mounts.back() + " is still mounted");
+  if (!mounts.empty())
+    throw Error("refusing to remove " + path + ": " + mounts.back() + " is still mounted");
   removeEntries(path);
 }
 

@@ -21,7 +21,7 @@ std::string absoluteSource(const std::string& bundle, const std::string& source)
 
 // Creates the mount point for `source`: a directory for a directory, an empty file otherwise.
 void makeMountPoint(const std::string& source, const std::string& target) {
-  struct stat st{};
+  struct stat st {};
   if (stat(source.c_str(), &st) < 0) throwErrno("stat " + source);
   if (S_ISDIR(st.st_mode)) {
     if (mkdir(target.c_str(), 0755) < 0 && errno != EEXIST) throwErrno("mkdir " + target);
@@ -33,7 +33,8 @@ void makeMountPoint(const std::string& source, const std::string& target) {
 
 void bindMount(const std::string& source, const std::string& target, bool recursive) {
   // PRIVILEGED: host bind mount into the share; virtiofsd exports what it sees here.
-  if (mount(source.c_str(), target.c_str(), nullptr, MS_BIND | (recursive ? MS_REC : 0), nullptr) < 0) {
+  if (mount(source.c_str(), target.c_str(), nullptr, MS_BIND | (recursive ? MS_REC : 0), nullptr) <
+      0) {
     throwErrno("bind " + source + " to " + target);
   }
 }
@@ -67,11 +68,12 @@ std::vector<agent::Mount> guestMounts(const oci::Spec& spec) {
   return out;
 }
 
-std::vector<agent::Mount> prepareShare(const VmPaths& paths, const oci::Spec& spec, const std::string& bundle,
-                                       const std::string& rootfs) {
+std::vector<agent::Mount> prepareShare(const VmPaths& paths, const oci::Spec& spec,
+                                       const std::string& bundle, const std::string& rootfs) {
   std::string share = paths.shareDir(), volumes = paths.volumesDir();
   makeDirs(volumes + "/mounts", 0700);
-  for (const std::string& dir : {share, share + "/rootfs", share + "/" + std::string(agent::kVolumesMountPoint)}) {
+  for (const std::string& dir :
+       {share, share + "/rootfs", share + "/" + std::string(agent::kVolumesMountPoint)}) {
     if (mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) throwErrno("mkdir " + dir);
   }
   // Each share's own top level is a read-only private bind, so the guest can write only inside
@@ -79,7 +81,8 @@ std::vector<agent::Mount> prepareShare(const VmPaths& paths, const oci::Spec& sp
   for (const std::string& top : {share, volumes}) {
     bindMount(top, top, false);
     // PRIVILEGED: keep the share's binds from propagating into other mount namespaces.
-    if (mount(nullptr, top.c_str(), nullptr, MS_PRIVATE, nullptr) < 0) throwErrno("make " + top + " private");
+    if (mount(nullptr, top.c_str(), nullptr, MS_PRIVATE, nullptr) < 0)
+      throwErrno("make " + top + " private");
   }
 
   // A read-only root is sealed by sealShare() once the agent made the mount points, as runc

@@ -23,8 +23,10 @@ constexpr const char* kDomainPrefix = "runvirt-";
 constexpr const char* kLockFile = ".reaper.lock";
 
 std::string describeOwner(const VmOwner& owner) {
-  std::string what = owner.kind == VmOwner::Kind::Container ? "the monitor of container " : "the teardown of container ";
-  return "its owner, " + what + quote(owner.containerId) + " (pid " + std::to_string(owner.pid) + "), is gone";
+  std::string what = owner.kind == VmOwner::Kind::Container ? "the monitor of container "
+                                                            : "the teardown of container ";
+  return "its owner, " + what + quote(owner.containerId) + " (pid " + std::to_string(owner.pid) +
+         "), is gone";
 }
 
 std::vector<std::string> vmDirectories(const std::string& vmRoot) {
@@ -44,7 +46,7 @@ std::vector<std::string> vmDirectories(const std::string& vmRoot) {
 
 // Seconds since `path` last changed; 0 when it cannot be read.
 double ageOf(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (stat(path.c_str(), &st) < 0) return 0;
   timespec now{};
   clock_gettime(CLOCK_REALTIME, &now);
@@ -125,7 +127,8 @@ std::vector<std::string> reapOrphans(const ReaperScope& scope, const std::vector
 
 void reapQuietly(const ReaperScope& scope) noexcept {
   try {
-    for (const auto& failure : reapOrphans(scope, findOrphans(scope))) log::warn("reaper: " + failure);
+    for (const auto& failure : reapOrphans(scope, findOrphans(scope)))
+      log::warn("reaper: " + failure);
   } catch (const std::exception& e) {
     log::warn(std::string("reaper: ") + e.what());
   }

@@ -13,8 +13,8 @@
 
 namespace runvirt::backend {
 
-void tearDownVm(const VmResources& vm, const HypervisorFactory& connect, const std::string& libvirtUri,
-                std::string* timings) {
+void tearDownVm(const VmResources& vm, const HypervisorFactory& connect,
+                const std::string& libvirtUri, std::string* timings) {
   std::string errors;
   std::string times;
   auto attempt = [&](const char* what, auto&& step) {
@@ -24,7 +24,8 @@ void tearDownVm(const VmResources& vm, const HypervisorFactory& connect, const s
     } catch (const Error& e) {
       errors += std::string(errors.empty() ? "" : "; ") + what + ": " + e.message();
     }
-    times += std::string(times.empty() ? "" : ", ") + what + " " + formatSeconds(log::monotonicSeconds() - t0);
+    times += std::string(times.empty() ? "" : ", ") + what + " " +
+             formatSeconds(log::monotonicSeconds() - t0);
   };
   bool domainMayExist = !vm.vmDir.empty() && pathExists(VmPaths{vm.vmDir}.domainMarker());
   if (!vm.domainName.empty() && domainMayExist) {

@@ -20,7 +20,7 @@ struct VmResources {
 // The domain is destroyed only when one may exist (VmPaths::domainMarker), so a container
 // whose VM never started needs no libvirt to go. The taps recorded in the VM directory are
 // removed too. `timings` (when given) receives "destroy VM 0.210 s, ...".
-void tearDownVm(const VmResources& vm, const HypervisorFactory& connect, const std::string& libvirtUri,
-                std::string* timings = nullptr);
+void tearDownVm(const VmResources& vm, const HypervisorFactory& connect,
+                const std::string& libvirtUri, std::string* timings = nullptr);
 
 }  // namespace runvirt::backend

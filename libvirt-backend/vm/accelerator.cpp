@@ -51,7 +51,8 @@ bool cpuHasVirtualization() {
 std::string devKvmState(bool& usable) {
   usable = false;
   UniqueFd fd(open("/dev/kvm", O_RDWR | O_CLOEXEC));
-  if (!fd) return errno == ENOENT ? "missing" : std::string("cannot be opened: ") + std::strerror(errno);
+  if (!fd)
+    return errno == ENOENT ? "missing" : std::string("cannot be opened: ") + std::strerror(errno);
   int api = ioctl(fd.get(), KVM_GET_API_VERSION, 0);
   if (api != KVM_API_VERSION) {
     return "opens, but reports API version " + std::to_string(api) + " (expected " +
@@ -93,7 +94,8 @@ int runHaltGuest() {
   if (vcpu < 0) return 14;
   int runSize = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
   if (runSize <= 0) return 15;
-  auto* run = static_cast<kvm_run*>(mmap(nullptr, runSize, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0));
+  auto* run =
+      static_cast<kvm_run*>(mmap(nullptr, runSize, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0));
   if (run == MAP_FAILED) return 16;
   kvm_sregs sregs{};
   if (ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0) return 17;
@@ -140,13 +142,15 @@ bool probeKvm(double timeoutSeconds, std::string& detail) {
     detail = "a test guest ran and halted";
     return true;
   }
-  detail = "a test guest failed to run (step " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")";
+  detail = "a test guest failed to run (step " +
+           std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")";
   return false;
 }
 
 bool probeGuestBoot(const BootProbeTarget& target, const std::string& accel, std::string& detail) {
   if (access(target.kernel.c_str(), R_OK) != 0) {
-    detail = "the guest kernel " + quote(target.kernel) + " cannot be read: " + std::strerror(errno);
+    detail =
+        "the guest kernel " + quote(target.kernel) + " cannot be read: " + std::strerror(errno);
     return false;
   }
   int pipeFds[2];
@@ -160,9 +164,28 @@ bool probeGuestBoot(const BootProbeTarget& target, const std::string& accel, std
   o.path = target.qemu;
   // The domain's machine type and CPU model (domain_xml.cpp), no disk, no network, no initrd:
   // the kernel panics after its banner, which is all this waits for.
-  o.argv = {target.qemu, "-accel", accel, "-machine", "pc", "-cpu", accel == "kvm" ? "host" : "max", "-m", "128",
-            "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
-            "-kernel", target.kernel, "-append", "console=ttyS0 earlyprintk=ttyS0 panic=-1"};
+  o.argv = {target.qemu,
+            "-accel",
+            accel,
+            "-machine",
+            "pc",
+            "-cpu",
+            accel == "kvm" ? "host" : "max",
+            "-m",
+            "128",
+            "-smp",
+            "1",
+            "-nodefaults",
+            "-no-user-config",
+            "-display",
+            "none",
+            "-serial",
+            "stdio",
+            "-no-reboot",
+            "-kernel",
+            target.kernel,
+            "-append",
+            "console=ttyS0 earlyprintk=ttyS0 panic=-1"};
   o.fds = {{0, devNull.get()}, {1, writeEnd.get()}, {2, writeEnd.get()}};
   o.newSession = true;
   pid_t pid;
@@ -184,7 +207,8 @@ bool probeGuestBoot(const BootProbeTarget& target, const std::string& accel, std
   kill(pid, SIGKILL);
   waitpid(pid, nullptr, 0);
   if (banner) {
-    detail = "the guest kernel booted on " + accel + " (banner after " + formatSeconds(took, 1) + ")";
+    detail =
+        "the guest kernel booted on " + accel + " (banner after " + formatSeconds(took, 1) + ")";
     return true;
   }
   if (exited) {
@@ -193,20 +217,24 @@ bool probeGuestBoot(const BootProbeTarget& target, const std::string& accel, std
     if (!why.empty()) detail += ": " + why;
     return false;
   }
-  detail = "the guest kernel printed nothing within " + formatSeconds(target.timeoutSeconds, 1) + " under QEMU with " +
-           accel + " (guests hang on this /dev/kvm)";
+  detail = "the guest kernel printed nothing within " + formatSeconds(target.timeoutSeconds, 1) +
+           " under QEMU with " + accel + " (guests hang on this /dev/kvm)";
   return false;
 }
 
 AcceleratorDecision decideAccelerator(AcceleratorChoice choice, const KvmFacts& f) {
-  if (choice == AcceleratorChoice::Tcg) return {Accelerator::Tcg, "tcg: chosen in the configuration"};
-  if (choice == AcceleratorChoice::Kvm) return {Accelerator::Kvm, "kvm: chosen in the configuration"};
+  if (choice == AcceleratorChoice::Tcg)
+    return {Accelerator::Tcg, "tcg: chosen in the configuration"};
+  if (choice == AcceleratorChoice::Kvm)
+    return {Accelerator::Kvm, "kvm: chosen in the configuration"};
   if (!f.cpuHasVirtualization) {
-    return {Accelerator::Tcg, "tcg: the CPU flags show no vmx/svm (hardware virtualization not offered)"};
+    return {Accelerator::Tcg,
+            "tcg: the CPU flags show no vmx/svm (hardware virtualization not offered)"};
   }
   if (!f.devKvmUsable) return {Accelerator::Tcg, "tcg: /dev/kvm is missing or cannot be opened"};
   if (!f.probeRan.value_or(false)) {
-    return {Accelerator::Tcg, "tcg: " + (f.probeDetail.empty() ? std::string("KVM was not probed") : f.probeDetail)};
+    return {Accelerator::Tcg,
+            "tcg: " + (f.probeDetail.empty() ? std::string("KVM was not probed") : f.probeDetail)};
   }
   if (f.bootProbeRan && !*f.bootProbeRan) return {Accelerator::Tcg, "tcg: " + f.bootProbeDetail};
   std::string evidence = f.probeDetail;
@@ -217,7 +245,8 @@ AcceleratorDecision decideAccelerator(AcceleratorChoice choice, const KvmFacts& 
 std::string describeKvmFacts(const KvmFacts& f) {
   std::string dev = f.devKvmDetail;
   if (dev.empty()) dev = f.devKvmUsable ? "usable" : "not examined";
-  std::string out = std::string("CPU flags: ") + (f.cpuHasVirtualization ? "vmx/svm present" : "no vmx/svm");
+  std::string out =
+      std::string("CPU flags: ") + (f.cpuHasVirtualization ? "vmx/svm present" : "no vmx/svm");
   out += "; /dev/kvm: " + dev;
   out += "; hlt probe: " + (f.probeRan ? f.probeDetail : std::string("not run"));
   out += "; boot probe: " + (f.bootProbeRan ? f.bootProbeDetail : std::string("not run"));
@@ -255,7 +284,9 @@ AcceleratorDecision chooseAccelerator(AcceleratorChoice choice, const std::strin
   KvmFacts facts = gatherKvmFacts(probe);
   AcceleratorDecision decision = decideAccelerator(choice, facts);
   try {
-    nlohmann::json j = {{"bootId", boot}, {"accelerator", toString(decision.accelerator)}, {"reason", decision.reason}};
+    nlohmann::json j = {{"bootId", boot},
+                        {"accelerator", toString(decision.accelerator)},
+                        {"reason", decision.reason}};
     writeFileAtomic(cachePath, j.dump() + "\n");
   } catch (const Error&) {
     // The cache only saves time; a read-only or missing dir is not an error.

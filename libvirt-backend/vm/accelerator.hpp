@@ -22,15 +22,17 @@ struct KvmFacts {
   bool devKvmUsable = false;          // /dev/kvm opens read-write
   std::optional<bool> probeRan;       // nullopt: not tried
   std::string probeDetail;            // why the probe failed, or "guest halted"
-  std::optional<bool> bootProbeRan;   // the guest kernel booted under QEMU with KVM; nullopt: not tried
+  std::optional<bool>
+      bootProbeRan;  // the guest kernel booted under QEMU with KVM; nullopt: not tried
   std::string bootProbeDetail;
-  std::string devKvmDetail;           // "missing", "cannot be opened: ...", "opens (API 12)"
+  std::string devKvmDetail;  // "missing", "cannot be opened: ...", "opens (API 12)"
 };
 
 // Pure decision from gathered facts (unit-tested).
 AcceleratorDecision decideAccelerator(AcceleratorChoice choice, const KvmFacts& facts);
 
-// "CPU flags: no vmx/svm; /dev/kvm: opens (API 12); ..." : every fact gathered, for `runvirt check`.
+// "CPU flags: no vmx/svm; /dev/kvm: opens (API 12); ..." : every fact gathered, for `runvirt
+// check`.
 std::string describeKvmFacts(const KvmFacts& facts);
 
 // What the boot probe boots: QEMU (-accel kvm, the domain's machine type and CPU) with the

@@ -38,8 +38,8 @@ agent::ProcessSpec toAgentProcess(const oci::Process& p, const std::string& secc
   if (p.capabilities) {
     const auto& c = *p.capabilities;
     out.capabilities = agent::Capabilities{capabilityMask(c.bounding), capabilityMask(c.effective),
-                                           capabilityMask(c.inheritable), capabilityMask(c.permitted),
-                                           capabilityMask(c.ambient)};
+                                           capabilityMask(c.inheritable),
+                                           capabilityMask(c.permitted), capabilityMask(c.ambient)};
   }
   out.noNewPrivileges = p.noNewPrivileges;
   out.seccompFilter = seccompBpf;
@@ -48,7 +48,8 @@ agent::ProcessSpec toAgentProcess(const oci::Process& p, const std::string& secc
 }
 
 agent::ContainerSpec toAgentContainer(const oci::Spec& spec, const std::string& id,
-                                      std::vector<agent::Mount> mounts, const std::string& seccompBpf) {
+                                      std::vector<agent::Mount> mounts,
+                                      const std::string& seccompBpf) {
   agent::ContainerSpec c;
   c.id = id;
   c.rootfs = "rootfs";
@@ -64,7 +65,8 @@ agent::ContainerSpec toAgentContainer(const oci::Spec& spec, const std::string& 
     c.readonlyPaths = spec.linux->readonlyPaths;
     c.sysctl = spec.linux->sysctl;
     if (const auto& res = spec.linux->resources) {
-      if (res->memory && res->memory->limit && *res->memory->limit > 0) c.resources.memoryLimit = *res->memory->limit;
+      if (res->memory && res->memory->limit && *res->memory->limit > 0)
+        c.resources.memoryLimit = *res->memory->limit;
       if (res->pids && res->pids->limit > 0) c.resources.pidsLimit = res->pids->limit;
     }
   }

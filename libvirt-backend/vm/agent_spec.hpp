@@ -13,6 +13,7 @@ namespace runvirt::backend {
 agent::ProcessSpec toAgentProcess(const oci::Process& process, const std::string& seccompBpf);
 
 agent::ContainerSpec toAgentContainer(const oci::Spec& spec, const std::string& id,
-                                      std::vector<agent::Mount> mounts, const std::string& seccompBpf);
+                                      std::vector<agent::Mount> mounts,
+                                      const std::string& seccompBpf);
 
 }  // namespace runvirt::backend

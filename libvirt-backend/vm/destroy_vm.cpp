@@ -19,7 +19,8 @@ bool destroyVm(const HypervisorFactory& connect, const std::string& uri, const s
   try {
     hypervisor = connect(uri);
   } catch (const Error& e) {
-    log::warn("destroy VM " + quote(name) + " without libvirt (" + e.message() + "): killing its QEMU");
+    log::warn("destroy VM " + quote(name) + " without libvirt (" + e.message() +
+              "): killing its QEMU");
     return killQemu(name, kQemuExitWaitSeconds);
   }
   return hypervisor->destroy(name);

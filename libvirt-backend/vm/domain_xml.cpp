@@ -42,7 +42,8 @@ void writeDisk(XmlWriter& xml, const BlockDisk& disk, std::size_t index) {
   xml.open("disk", {{"type", "block"}, {"device", "disk"}});
   xml.empty("driver", {{"name", "qemu"}, {"type", "raw"}, {"cache", "none"}});
   xml.empty("source", {{"dev", disk.hostPath}});
-  xml.empty("target", {{"dev", "vd" + std::string(1, static_cast<char>('a' + index))}, {"bus", "virtio"}});
+  xml.empty("target",
+            {{"dev", "vd" + std::string(1, static_cast<char>('a' + index))}, {"bus", "virtio"}});
   xml.element("serial", disk.serial);
   if (disk.readonly) xml.empty("readonly");
   xml.close();
@@ -51,8 +52,8 @@ void writeDisk(XmlWriter& xml, const BlockDisk& disk, std::size_t index) {
 // A virtio-fs device exporting `source` as `tag`. `cache` "always" lets the guest keep pages
 // and entries (docs/libvirt-recipe.md); "" leaves virtiofsd's default, auto (libvirt 9.0 does
 // not accept `auto` by name): revalidated on open and after a second.
-void writeFilesystem(XmlWriter& xml, const VmConfig& vm, const std::string& source, std::string_view tag,
-                     const std::string& cache) {
+void writeFilesystem(XmlWriter& xml, const VmConfig& vm, const std::string& source,
+                     std::string_view tag, const std::string& cache) {
   xml.open("filesystem", {{"type", "mount"}, {"accessmode", "passthrough"}});
   xml.empty("driver", {{"type", "virtiofs"}, {"queue", "1024"}});
   if (cache.empty()) {
@@ -80,7 +81,8 @@ void writeQemuArguments(XmlWriter& xml) {
 void writeDevices(XmlWriter& xml, const VmConfig& vm) {
   xml.open("devices");
   xml.element("emulator", vm.emulator);
-  // The guest console goes through virtlogd (size-capped, rotated): a chatty guest cannot fill /run.
+  // The guest console goes through virtlogd (size-capped, rotated): a chatty guest cannot fill
+  // /run.
   xml.open("serial", {{"type", "null"}});
   xml.empty("log", {{"file", vm.paths.consoleLog()}, {"append", "off"}});
   xml.empty("target", {{"port", "0"}});
@@ -106,7 +108,8 @@ void writeDevices(XmlWriter& xml, const VmConfig& vm) {
   // One root port per device above, which libvirt fills in order, and hotplugSlots more, empty.
   xml.empty("controller", {{"type", "pci"}, {"index", "0"}, {"model", "pcie-root"}});
   unsigned ports = coldPluggedPciDevices(vm) + vm.hotplugSlots;
-  for (unsigned i = 0; i < ports; ++i) xml.empty("controller", {{"type", "pci"}, {"model", "pcie-root-port"}});
+  for (unsigned i = 0; i < ports; ++i)
+    xml.empty("controller", {{"type", "pci"}, {"model", "pcie-root-port"}});
   xml.empty("controller", {{"type", "usb"}, {"model", "none"}});
   xml.empty("memballoon", {{"model", "none"}});
   xml.close();
@@ -140,7 +143,8 @@ std::string buildDomainXml(const VmConfig& vm) {
   writeOs(xml, vm);
   if (vm.acpi || vm.tcgTbCacheMiB) {
     xml.open("features");
-    if (vm.acpi) xml.empty("acpi");  // the guest's only way to see more than one vCPU (vm_config.cpp)
+    if (vm.acpi)
+      xml.empty("acpi");  // the guest's only way to see more than one vCPU (vm_config.cpp)
     if (vm.tcgTbCacheMiB) {
       xml.open("tcg");
       xml.element("tb-cache", std::to_string(vm.tcgTbCacheMiB), {{"unit", "MiB"}});

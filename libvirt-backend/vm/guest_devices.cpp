@@ -21,10 +21,10 @@ struct CharDevice {
 // The character devices the guest kernel has (guest/kernel/runvirt-guest.config), with the
 // same numbers as on any Linux host.
 constexpr CharDevice kGuestCharDevices[] = {
-    {1, 3}, {1, 5}, {1, 7}, {1, 8}, {1, 9},  // null zero full random urandom
-    {5, 0},                                  // tty
-    {10, 229},                               // fuse
-    {10, 200},                               // net/tun
+    {1, 3},    {1, 5}, {1, 7}, {1, 8}, {1, 9},  // null zero full random urandom
+    {5, 0},                                     // tty
+    {10, 229},                                  // fuse
+    {10, 200},                                  // net/tun
 };
 
 bool guestHasCharDevice(std::int64_t major, std::int64_t minor) {
@@ -33,7 +33,8 @@ bool guestHasCharDevice(std::int64_t major, std::int64_t minor) {
 }
 
 std::string describe(const oci::Device& d) {
-  std::string numbers = d.type == "p" ? "" : " " + std::to_string(d.major) + ":" + std::to_string(d.minor);
+  std::string numbers =
+      d.type == "p" ? "" : " " + std::to_string(d.major) + ":" + std::to_string(d.minor);
   return "device " + quote(d.path) + " (" + d.type + numbers + ")";
 }
 
@@ -105,16 +106,19 @@ GuestDevices planGuestDevices(const oci::Spec& spec, const HostBlockDevice& find
       bool writable = allowedAccess(rules, 'b', d.major, d.minor).find('w') != std::string::npos;
       out.disks.push_back({d.major, d.minor, host, guest.serial, !writable});
     } else if (!provided) {
-      throw Error(describe(d) + " cannot be provided in the VM: its guest kernel has null, zero, full, random, "
-                  "urandom, tty, fuse and net/tun, and host block devices",
-                  ErrorKind::InvalidArgument);
+      throw Error(
+          describe(d) +
+              " cannot be provided in the VM: its guest kernel has null, zero, full, random, "
+              "urandom, tty, fuse and net/tun, and host block devices",
+          ErrorKind::InvalidArgument);
     }
     out.nodes.push_back(std::move(guest));
   }
   return out;
 }
 
-void makeDiskNodes(const std::string& dir, std::vector<BlockDisk>& disks, const std::string& qemuUser) {
+void makeDiskNodes(const std::string& dir, std::vector<BlockDisk>& disks,
+                   const std::string& qemuUser) {
   if (disks.empty()) return;
   struct passwd* user = ::getpwnam(qemuUser.c_str());
   if (!user) throw Error("no user " + quote(qemuUser) + " for QEMU", ErrorKind::NotFound);
@@ -124,7 +128,8 @@ void makeDiskNodes(const std::string& dir, std::vector<BlockDisk>& disks, const 
     std::string node = dir + "/disk-" + std::to_string(i);
     mode_t mode = disk.readonly ? 0400 : 0600;
     // PRIVILEGED: a device node (CAP_MKNOD), in a directory only root writes.
-    if (::mknod(node.c_str(), S_IFBLK | mode, ::makedev(disk.major, disk.minor)) != 0) throwErrno("mknod " + node);
+    if (::mknod(node.c_str(), S_IFBLK | mode, ::makedev(disk.major, disk.minor)) != 0)
+      throwErrno("mknod " + node);
     if (::chown(node.c_str(), user->pw_uid, user->pw_gid) != 0) throwErrno("chown " + node);
     disk.hostPath = node;
   }

@@ -22,7 +22,7 @@ struct BlockDisk {
   std::int64_t minor = 0;
   // The node QEMU opens: the host's (e.g. /dev/loop0) until makeDiskNodes() gives QEMU its own.
   std::string hostPath;
-  std::string serial;    // how the guest finds it (/sys/block/vd*/serial)
+  std::string serial;     // how the guest finds it (/sys/block/vd*/serial)
   bool readonly = false;  // the device cgroup rules of the spec allow no writes
 };
 
@@ -46,7 +46,8 @@ GuestDevices planGuestDevices(const oci::Spec& spec, const HostBlockDevice& find
 // QEMU runs as `qemuUser` and may not open the host's nodes (libvirt must not chown them): each
 // disk gets a node of its own in `dir` (made with its parents, 0711), owned by that user, 0600
 // (0400 when read-only), so QEMU reaches exactly these devices; tearDownVm() removes `dir`.
-void makeDiskNodes(const std::string& dir, std::vector<BlockDisk>& disks, const std::string& qemuUser);
+void makeDiskNodes(const std::string& dir, std::vector<BlockDisk>& disks,
+                   const std::string& qemuUser);
 
 // The host's block device major:minor through sysfs (/sys/dev/block/M:m), checked to be a
 // block device node with those numbers.

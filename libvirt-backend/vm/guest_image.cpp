@@ -60,7 +60,8 @@ std::string baseName(const std::string& path) {
 }  // namespace
 
 std::string kernelReleaseFromImage(std::string_view image) {
-  for (std::size_t at = image.find(kBanner); at != std::string_view::npos; at = image.find(kBanner, at + 1)) {
+  for (std::size_t at = image.find(kBanner); at != std::string_view::npos;
+       at = image.find(kBanner, at + 1)) {
     std::size_t start = at + kBanner.size();
     // The banner itself, not a format string such as "Linux version %s".
     if (start >= image.size() || image[start] < '0' || image[start] > '9') continue;
@@ -73,7 +74,8 @@ std::string kernelReleaseFromImage(std::string_view image) {
 
 bool hasPvhEntry(std::string_view image) {
   Elf64_Ehdr eh;
-  if (!readAt(image, 0, eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64) {
+  if (!readAt(image, 0, eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+      eh.e_ident[EI_CLASS] != ELFCLASS64) {
     return false;
   }
   for (unsigned i = 0; i < eh.e_phnum; ++i) {
@@ -87,7 +89,8 @@ bool hasPvhEntry(std::string_view image) {
       readAt(image, at, nh);
       std::size_t name = at + sizeof nh;
       std::size_t desc = name + align4(nh.n_namesz);
-      if (nh.n_namesz == 4 && name + 4 <= end && image.substr(name, 4) == std::string_view("Xen\0", 4) &&
+      if (nh.n_namesz == 4 && name + 4 <= end &&
+          image.substr(name, 4) == std::string_view("Xen\0", 4) &&
           nh.n_type == kXenPhys32EntryNote) {
         return true;
       }
@@ -155,7 +158,8 @@ GuestImageFacts inspectGuestImage(const std::string& kernelPath, const std::stri
       if (m.name.size() > 3 && m.name.compare(m.name.size() - 3, 3, ".ko") == 0) {
         f.modules.push_back(baseName(m.name));
         std::string release = moduleRelease(m.data);
-        if (std::find(f.moduleReleases.begin(), f.moduleReleases.end(), release) == f.moduleReleases.end()) {
+        if (std::find(f.moduleReleases.begin(), f.moduleReleases.end(), release) ==
+            f.moduleReleases.end()) {
           f.moduleReleases.push_back(release);
         }
       }

@@ -75,17 +75,21 @@ ConnectHandle openWithin(const std::string& uri, double timeoutSeconds) {
     attempt->finished.notify_all();
   }).detach();
   std::unique_lock lock(attempt->mutex);
-  if (!attempt->finished.wait_for(lock, std::chrono::duration<double>(timeoutSeconds), [&] { return attempt->done; })) {
+  if (!attempt->finished.wait_for(lock, std::chrono::duration<double>(timeoutSeconds),
+                                  [&] { return attempt->done; })) {
     attempt->abandoned = true;
-    throw Error("libvirt at `" + uri + "` does not answer within " + formatSeconds(timeoutSeconds, 0),
-                ErrorKind::Timeout);
+    throw Error(
+        "libvirt at `" + uri + "` does not answer within " + formatSeconds(timeoutSeconds, 0),
+        ErrorKind::Timeout);
   }
-  if (!attempt->conn) throw Error("connect to libvirt at `" + uri + "` (is libvirtd running?): " + attempt->error);
+  if (!attempt->conn)
+    throw Error("connect to libvirt at `" + uri + "` (is libvirtd running?): " + attempt->error);
   return ConnectHandle(attempt->conn);
 }
 
 std::string versionString(unsigned long v) {
-  return std::to_string(v / 1000000) + "." + std::to_string(v / 1000 % 1000) + "." + std::to_string(v % 1000);
+  return std::to_string(v / 1000000) + "." + std::to_string(v / 1000 % 1000) + "." +
+         std::to_string(v % 1000);
 }
 
 class LibvirtHypervisor : public Hypervisor {
@@ -104,7 +108,8 @@ class LibvirtHypervisor : public Hypervisor {
     if (virDomainDestroy(dom.get()) < 0) {
       virErrorPtr err = virGetLastError();
       // Already stopping or gone (e.g. the guest reset itself meanwhile): that is the goal.
-      if (err && (err->code == VIR_ERR_NO_DOMAIN || err->code == VIR_ERR_OPERATION_INVALID)) return true;
+      if (err && (err->code == VIR_ERR_NO_DOMAIN || err->code == VIR_ERR_OPERATION_INVALID))
+        return true;
       throwLibvirt("destroy domain `" + name + "`");
     }
     return true;
@@ -115,12 +120,17 @@ class LibvirtHypervisor : public Hypervisor {
   DomainState state(const std::string& name) override {
     DomainHandle dom = require(name);
     int state = 0, reason = 0;
-    if (virDomainGetState(dom.get(), &state, &reason, 0) < 0) throwLibvirt("state of domain `" + name + "`");
+    if (virDomainGetState(dom.get(), &state, &reason, 0) < 0)
+      throwLibvirt("state of domain `" + name + "`");
     switch (state) {
-      case VIR_DOMAIN_RUNNING: return DomainState::Running;
-      case VIR_DOMAIN_PAUSED: return DomainState::Paused;
-      case VIR_DOMAIN_SHUTOFF: return DomainState::ShutOff;
-      default: return DomainState::Other;
+      case VIR_DOMAIN_RUNNING:
+        return DomainState::Running;
+      case VIR_DOMAIN_PAUSED:
+        return DomainState::Paused;
+      case VIR_DOMAIN_SHUTOFF:
+        return DomainState::ShutOff;
+      default:
+        return DomainState::Other;
     }
   }
 
@@ -148,14 +158,16 @@ class LibvirtHypervisor : public Hypervisor {
   }
 
   void attachDevice(const std::string& name, const std::string& deviceXml) override {
-    if (virDomainAttachDeviceFlags(require(name).get(), deviceXml.c_str(), VIR_DOMAIN_AFFECT_LIVE) < 0) {
+    if (virDomainAttachDeviceFlags(require(name).get(), deviceXml.c_str(), VIR_DOMAIN_AFFECT_LIVE) <
+        0) {
       throwLibvirt("plug a device into domain `" + name + "`");
     }
   }
 
   bool detachDevice(const std::string& name, const std::string& alias) override {
     // Asynchronous: libvirt returns once QEMU was asked; the guest releases the device after.
-    if (virDomainDetachDeviceAlias(require(name).get(), alias.c_str(), VIR_DOMAIN_AFFECT_LIVE) < 0) {
+    if (virDomainDetachDeviceAlias(require(name).get(), alias.c_str(), VIR_DOMAIN_AFFECT_LIVE) <
+        0) {
       virErrorPtr err = virGetLastError();
       if (err && err->code == VIR_ERR_DEVICE_MISSING) return false;
       throwLibvirt("unplug device `" + alias + "` from domain `" + name + "`");

@@ -28,12 +28,15 @@ using ActionValue = std::uint32_t (*)(std::uint32_t errnoRet);
 const std::map<std::string, ActionValue>& actionTable() {
   static const std::map<std::string, ActionValue> table = {
       {"SCMP_ACT_ALLOW", [](std::uint32_t) -> std::uint32_t { return SCMP_ACT_ALLOW; }},
-      {"SCMP_ACT_ERRNO", [](std::uint32_t errnoRet) -> std::uint32_t { return SCMP_ACT_ERRNO(errnoRet); }},
+      {"SCMP_ACT_ERRNO",
+       [](std::uint32_t errnoRet) -> std::uint32_t { return SCMP_ACT_ERRNO(errnoRet); }},
       {"SCMP_ACT_KILL", [](std::uint32_t) -> std::uint32_t { return SCMP_ACT_KILL_THREAD; }},
-      {"SCMP_ACT_KILL_PROCESS", [](std::uint32_t) -> std::uint32_t { return SCMP_ACT_KILL_PROCESS; }},
+      {"SCMP_ACT_KILL_PROCESS",
+       [](std::uint32_t) -> std::uint32_t { return SCMP_ACT_KILL_PROCESS; }},
       {"SCMP_ACT_KILL_THREAD", [](std::uint32_t) -> std::uint32_t { return SCMP_ACT_KILL_THREAD; }},
       {"SCMP_ACT_LOG", [](std::uint32_t) -> std::uint32_t { return SCMP_ACT_LOG; }},
-      {"SCMP_ACT_TRACE", [](std::uint32_t errnoRet) -> std::uint32_t { return SCMP_ACT_TRACE(errnoRet); }},
+      {"SCMP_ACT_TRACE",
+       [](std::uint32_t errnoRet) -> std::uint32_t { return SCMP_ACT_TRACE(errnoRet); }},
       {"SCMP_ACT_TRAP", [](std::uint32_t) -> std::uint32_t { return SCMP_ACT_TRAP; }},
   };
   return table;
@@ -41,8 +44,12 @@ const std::map<std::string, ActionValue>& actionTable() {
 
 const std::map<std::string, scmp_compare>& operatorTable() {
   static const std::map<std::string, scmp_compare> table = {
-      {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
-      {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+      {"SCMP_CMP_NE", SCMP_CMP_NE},
+      {"SCMP_CMP_LT", SCMP_CMP_LT},
+      {"SCMP_CMP_LE", SCMP_CMP_LE},
+      {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+      {"SCMP_CMP_GE", SCMP_CMP_GE},
+      {"SCMP_CMP_GT", SCMP_CMP_GT},
       {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
   };
   return table;
@@ -57,13 +64,15 @@ std::vector<std::string> namesOf(const std::map<std::string, Value>& table) {
 
 std::uint32_t action(const std::string& name, std::optional<std::uint32_t> errnoRet) {
   auto it = actionTable().find(name);
-  if (it == actionTable().end()) throw Error("unsupported seccomp action " + quote(name), ErrorKind::InvalidArgument);
+  if (it == actionTable().end())
+    throw Error("unsupported seccomp action " + quote(name), ErrorKind::InvalidArgument);
   return it->second(errnoRet.value_or(EPERM));
 }
 
 scmp_compare compareOp(const std::string& op) {
   auto it = operatorTable().find(op);
-  if (it == operatorTable().end()) throw Error("unsupported seccomp operator " + quote(op), ErrorKind::InvalidArgument);
+  if (it == operatorTable().end())
+    throw Error("unsupported seccomp operator " + quote(op), ErrorKind::InvalidArgument);
   return it->second;
 }
 
@@ -75,7 +84,8 @@ void addArchitectures(void* ctx, const oci::Seccomp& profile) {
     std::uint32_t token = seccomp_arch_resolve_name(arch.c_str());
     if (token == 0) continue;  // an architecture libseccomp does not know: nothing to filter
     int rc = seccomp_arch_add(ctx, token);
-    if (rc < 0 && rc != -EEXIST) throw Error("seccomp: add architecture " + quote(name) + " failed");
+    if (rc < 0 && rc != -EEXIST)
+      throw Error("seccomp: add architecture " + quote(name) + " failed");
   }
 }
 
@@ -95,13 +105,15 @@ void addRule(void* ctx, std::uint32_t act, int syscall, const std::vector<oci::S
     int rc = seccomp_rule_add_array(ctx, act, syscall, count, first);
     // -EACCES/-EEXIST: the rule equals the default action or an existing rule; harmless.
     if (rc < 0 && rc != -EACCES && rc != -EEXIST) {
-      throw Error("seccomp: add rule for " + quote(name) + " failed (errno " + std::to_string(-rc) + ")");
+      throw Error("seccomp: add rule for " + quote(name) + " failed (errno " + std::to_string(-rc) +
+                  ")");
     }
   };
   if (!repeatedIndex) {
     add(cmps.data(), static_cast<unsigned>(cmps.size()));
   } else {
-    // libseccomp cannot compare one argument twice in a rule: one rule per comparison (runc does the same).
+    // libseccomp cannot compare one argument twice in a rule: one rule per comparison (runc does
+    // the same).
     for (const auto& cmp : cmps) add(&cmp, 1);
   }
 }

@@ -51,7 +51,8 @@ std::string toString(Accelerator accelerator) {
   return accelerator == Accelerator::Kvm ? "kvm" : "tcg";
 }
 
-std::string guestCmdline(const RuntimeConfig& config, Accelerator accelerator, bool debug, bool acpi) {
+std::string guestCmdline(const RuntimeConfig& config, Accelerator accelerator, bool debug,
+                         bool acpi) {
   std::string cmdline = std::string(kBaseCmdline) + (acpi ? "" : kNoAcpi) +
                         (accelerator == Accelerator::Tcg ? kNoApicTimer : "") + kPanicResets;
   if (debug) cmdline += " runvirt.debug=1";

@@ -37,12 +37,13 @@ struct NetworkInterface {
 };
 
 struct VmConfig {
-  std::string name;         // libvirt domain name (not the container id)
-  VmOwner owner;            // in the domain's title and metadata (vm_owner.hpp)
+  std::string name;  // libvirt domain name (not the container id)
+  VmOwner owner;     // in the domain's title and metadata (vm_owner.hpp)
   Accelerator accelerator = Accelerator::Tcg;
   unsigned vcpus = 1;
   bool acpi = false;  // ACPI tables (<features><acpi/>): how the guest finds vCPUs beyond the first
-  unsigned tcgTbCacheMiB = 0;  // TCG's translation cache (<features><tcg><tb-cache>); 0 = QEMU's default
+  unsigned tcgTbCacheMiB =
+      0;  // TCG's translation cache (<features><tcg><tb-cache>); 0 = QEMU's default
   unsigned memoryMiB = 512;
   std::string emulator;
   std::string kernel;
@@ -72,7 +73,8 @@ VmConfig planVm(const oci::Spec& spec, const RuntimeConfig& config, const VmIden
 
 // The guest kernel command line (fast boot options measured in docs/libvirt-recipe.md §8);
 // acpi=off unless the VM has ACPI tables; under TCG no local APIC timer (vm_config.cpp).
-std::string guestCmdline(const RuntimeConfig& config, Accelerator accelerator, bool debug, bool acpi = false);
+std::string guestCmdline(const RuntimeConfig& config, Accelerator accelerator, bool debug,
+                         bool acpi = false);
 
 // Libvirt domain XML for the VM. Pure and deterministic.
 std::string buildDomainXml(const VmConfig& vm);

@@ -71,7 +71,8 @@ std::map<std::string, std::string> attributesOfFirstElement(const std::string& x
 template <class T>
 std::optional<T> number(const std::map<std::string, std::string>& attrs, const char* key) {
   auto it = attrs.find(key);
-  if (it == attrs.end() || it->second.empty() || it->second.find_first_not_of("0123456789") != std::string::npos) {
+  if (it == attrs.end() || it->second.empty() ||
+      it->second.find_first_not_of("0123456789") != std::string::npos) {
     return std::nullopt;
   }
   try {
@@ -85,17 +86,22 @@ std::optional<T> number(const std::map<std::string, std::string>& attrs, const c
 
 std::string toString(VmOwner::Kind kind) {
   switch (kind) {
-    case VmOwner::Kind::Container: return "container";
-    case VmOwner::Kind::Teardown: return "teardown";
+    case VmOwner::Kind::Container:
+      return "container";
+    case VmOwner::Kind::Teardown:
+      return "teardown";
   }
   return "unknown";
 }
 
-VmOwner selfAsOwner(VmOwner::Kind kind, const std::string& containerId, const std::string& stateRoot) {
+VmOwner selfAsOwner(VmOwner::Kind kind, const std::string& containerId,
+                    const std::string& stateRoot) {
   return {kind, containerId, stateRoot, getpid(), processStartTime(getpid()).value_or(0)};
 }
 
-bool ownerAlive(const VmOwner& owner) { return owner.pid > 0 && isSameProcessAlive(owner.pid, owner.startTime); }
+bool ownerAlive(const VmOwner& owner) {
+  return owner.pid > 0 && isSameProcessAlive(owner.pid, owner.startTime);
+}
 
 void writeOwnerMetadata(XmlWriter& xml, const VmOwner& owner) {
   xml.empty(kMetadataElement, {{"xmlns:runvirt", kMetadataNamespace},
@@ -117,13 +123,17 @@ std::optional<VmOwner> parseOwnerMetadata(const std::string& xml) {
   auto kind = attrs.count("kind") ? parseKind(attrs["kind"]) : std::nullopt;
   auto pid = number<pid_t>(attrs, "pid");
   auto startTime = number<std::uint64_t>(attrs, "start-time");
-  if (!kind || !pid || !startTime || !attrs.count("container") || !attrs.count("root")) return std::nullopt;
+  if (!kind || !pid || !startTime || !attrs.count("container") || !attrs.count("root"))
+    return std::nullopt;
   return VmOwner{*kind, attrs["container"], attrs["root"], *pid, *startTime};
 }
 
 void writeOwnerFile(const std::string& vmDir, const VmOwner& owner) {
-  nlohmann::json j = {{"kind", toString(owner.kind)}, {"container", owner.containerId}, {"root", owner.stateRoot},
-                      {"pid", owner.pid},             {"startTime", owner.startTime}};
+  nlohmann::json j = {{"kind", toString(owner.kind)},
+                      {"container", owner.containerId},
+                      {"root", owner.stateRoot},
+                      {"pid", owner.pid},
+                      {"startTime", owner.startTime}};
   writeFileAtomic(vmDir + "/" + kOwnerFile, j.dump() + "\n", 0600);
 }
 

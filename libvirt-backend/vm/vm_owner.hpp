@@ -28,7 +28,8 @@ struct VmOwner {
 std::string toString(VmOwner::Kind kind);
 
 // The calling process as owner of kind `kind`.
-VmOwner selfAsOwner(VmOwner::Kind kind, const std::string& containerId, const std::string& stateRoot);
+VmOwner selfAsOwner(VmOwner::Kind kind, const std::string& containerId,
+                    const std::string& stateRoot);
 
 // The owner's process still runs (same pid, same start time).
 bool ownerAlive(const VmOwner& owner);

@@ -41,7 +41,8 @@ bool startsWith(const std::string& text, const std::string& prefix) {
 }
 
 bool endsWith(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // A virtiofsd exporting a directory inside `vmDir` (the rootfs share or the volumes share).
@@ -113,8 +114,9 @@ std::vector<ProcessEntry> readProcessTable() {
   return table;
 }
 
-std::vector<pid_t> findVmProcesses(const std::vector<ProcessEntry>& processes, const std::string& domainName,
-                                   const std::string& vmDir, std::optional<pid_t> qemuPidFromFile) {
+std::vector<pid_t> findVmProcesses(const std::vector<ProcessEntry>& processes,
+                                   const std::string& domainName, const std::string& vmDir,
+                                   std::optional<pid_t> qemuPidFromFile) {
   auto isQemu = [&](const ProcessEntry& p) {
     for (std::size_t i = 0; i + 1 < p.argv.size(); ++i) {
       const std::string& value = p.argv[i + 1];
@@ -139,13 +141,14 @@ std::vector<pid_t> findVmProcesses(const std::vector<ProcessEntry>& processes, c
   return {found.begin(), found.end()};
 }
 
-std::vector<pid_t> vmProcesses(const std::vector<ProcessEntry>& processes, const std::string& domainName,
-                               const std::string& vmDir) {
+std::vector<pid_t> vmProcesses(const std::vector<ProcessEntry>& processes,
+                               const std::string& domainName, const std::string& vmDir) {
   return findVmProcesses(processes, domainName, vmDir,
                          readPidFile(std::string(kLibvirtQemuRunDir) + "/" + domainName + ".pid"));
 }
 
-std::vector<pid_t> findVirtiofsd(const std::vector<ProcessEntry>& processes, const std::string& vmDir) {
+std::vector<pid_t> findVirtiofsd(const std::vector<ProcessEntry>& processes,
+                                 const std::string& vmDir) {
   std::set<pid_t> found;
   for (const auto& p : processes) {
     if (servesShare(p, vmDir)) found.insert(p.pid);

@@ -26,17 +26,20 @@ std::vector<ProcessEntry> readProcessTable();
 
 // The host processes of domain `domainName` among `processes`: QEMU (the pid of libvirt's pid
 // file when its command line names the domain, else the process started with `-name
-// guest=<domain>`), the virtiofsd processes serving its shares (in `vmDir`), and the descendants of both.
-// Throws NotFound when there is no QEMU. Pure (unit-tested on a process table).
-std::vector<pid_t> findVmProcesses(const std::vector<ProcessEntry>& processes, const std::string& domainName,
-                                   const std::string& vmDir, std::optional<pid_t> qemuPidFromFile);
+// guest=<domain>`), the virtiofsd processes serving its shares (in `vmDir`), and the descendants of
+// both. Throws NotFound when there is no QEMU. Pure (unit-tested on a process table).
+std::vector<pid_t> findVmProcesses(const std::vector<ProcessEntry>& processes,
+                                   const std::string& domainName, const std::string& vmDir,
+                                   std::optional<pid_t> qemuPidFromFile);
 
 // findVmProcesses with libvirt's pid file for the domain.
-std::vector<pid_t> vmProcesses(const std::vector<ProcessEntry>& processes, const std::string& domainName,
-                               const std::string& vmDir);
+std::vector<pid_t> vmProcesses(const std::vector<ProcessEntry>& processes,
+                               const std::string& domainName, const std::string& vmDir);
 
-// The virtiofsd processes serving the shares in `vmDir` and their descendants, among `processes` (pure).
-std::vector<pid_t> findVirtiofsd(const std::vector<ProcessEntry>& processes, const std::string& vmDir);
+// The virtiofsd processes serving the shares in `vmDir` and their descendants, among `processes`
+// (pure).
+std::vector<pid_t> findVirtiofsd(const std::vector<ProcessEntry>& processes,
+                                 const std::string& vmDir);
 
 // QEMU's pid for domain `name`, when it runs: from libvirt's pid file, checked against the
 // process's command line (a stale file or a reused pid is not ours).

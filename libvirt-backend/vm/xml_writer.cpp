@@ -7,12 +7,23 @@ std::string XmlWriter::escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\'': out += "&apos;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -46,7 +57,8 @@ void XmlWriter::close() {
   out_ += "</" + name + ">\n";
 }
 
-void XmlWriter::element(std::string_view name, std::string_view text, const Attributes& attributes) {
+void XmlWriter::element(std::string_view name, std::string_view text,
+                        const Attributes& attributes) {
   startTag(name, attributes);
   out_ += '>';
   out_ += escape(text);

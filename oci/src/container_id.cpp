@@ -9,7 +9,8 @@ namespace runvirt::oci {
 void validateContainerId(const std::string& id) {
   bool ok = !id.empty() && id.size() <= 1024 && id != "." && id != "..";
   for (char c : id) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '+' && c != '-' && c != '.') {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '+' && c != '-' &&
+        c != '.') {
       ok = false;
     }
   }

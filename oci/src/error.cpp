@@ -13,7 +13,7 @@ Error& Error::wrap(std::string_view context) {
 }
 
 void throwErrno(std::string_view message, int errnum) {
-  ErrorKind kind = errnum == ENOENT ? ErrorKind::NotFound
+  ErrorKind kind = errnum == ENOENT   ? ErrorKind::NotFound
                    : errnum == EEXIST ? ErrorKind::AlreadyExists
                                       : ErrorKind::Failure;
   throw Error(std::string(message) + ": " + std::strerror(errnum), kind, errnum);

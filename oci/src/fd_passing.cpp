@@ -13,10 +13,12 @@ namespace {
 
 // Room for a control message carrying `count` descriptors, aligned for cmsghdr.
 std::vector<cmsghdr> controlBuffer(std::size_t count) {
-  return std::vector<cmsghdr>((CMSG_SPACE(sizeof(int) * count) + sizeof(cmsghdr) - 1) / sizeof(cmsghdr));
+  return std::vector<cmsghdr>((CMSG_SPACE(sizeof(int) * count) + sizeof(cmsghdr) - 1) /
+                              sizeof(cmsghdr));
 }
 
-std::optional<FdMessage> receive(int socket, std::size_t maxBytes, std::size_t maxFds, bool* wouldBlock) {
+std::optional<FdMessage> receive(int socket, std::size_t maxBytes, std::size_t maxFds,
+                                 bool* wouldBlock) {
   if (wouldBlock) *wouldBlock = false;
   FdMessage message;
   message.bytes.resize(maxBytes);
@@ -92,7 +94,8 @@ std::optional<FdMessage> receiveWithFds(int socket, std::size_t maxBytes, std::s
   return receive(socket, maxBytes, maxFds, nullptr);
 }
 
-std::optional<FdMessage> tryReceiveWithFds(int socket, std::size_t maxBytes, std::size_t maxFds, bool& wouldBlock) {
+std::optional<FdMessage> tryReceiveWithFds(int socket, std::size_t maxBytes, std::size_t maxFds,
+                                           bool& wouldBlock) {
   return receive(socket, maxBytes, maxFds, &wouldBlock);
 }
 

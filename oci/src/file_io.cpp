@@ -26,14 +26,16 @@ std::string readBounded(int fd, const std::string& name, std::size_t maxBytes) {
     }
     if (n == 0) return content;
     if (static_cast<std::size_t>(n) > maxBytes - content.size()) {
-      throw Error("read " + name + ": larger than " + std::to_string(maxBytes) + " bytes", ErrorKind::InvalidArgument);
+      throw Error("read " + name + ": larger than " + std::to_string(maxBytes) + " bytes",
+                  ErrorKind::InvalidArgument);
     }
     content.append(buf, static_cast<std::size_t>(n));
   }
 }
 
 // std::nullopt for a missing file, when `missingIsNullopt`.
-std::optional<std::string> readPath(const std::string& path, std::size_t maxBytes, bool missingIsNullopt) {
+std::optional<std::string> readPath(const std::string& path, std::size_t maxBytes,
+                                    bool missingIsNullopt) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     if (missingIsNullopt && errno == ENOENT) return std::nullopt;
@@ -46,9 +48,13 @@ std::optional<std::string> readPath(const std::string& path, std::size_t maxByte
 
 std::string readFile(const std::string& path) { return *readPath(path, kUnbounded, false); }
 
-std::optional<std::string> readFileIfExists(const std::string& path) { return readPath(path, kUnbounded, true); }
+std::optional<std::string> readFileIfExists(const std::string& path) {
+  return readPath(path, kUnbounded, true);
+}
 
-std::string readFileBounded(const std::string& path, std::size_t maxBytes) { return *readPath(path, maxBytes, false); }
+std::string readFileBounded(const std::string& path, std::size_t maxBytes) {
+  return *readPath(path, maxBytes, false);
+}
 
 std::string readAll(int fd, const std::string& name) { return readBounded(fd, name, kUnbounded); }
 

@@ -61,7 +61,8 @@ const json* FieldReader::field(const char* key, bool required, json::value_t exp
 }
 
 void FieldReader::get(const char* key, std::string& out, bool required) {
-  if (auto* v = field(key, required, json::value_t::string, "a string")) out = v->get<std::string>();
+  if (auto* v = field(key, required, json::value_t::string, "a string"))
+    out = v->get<std::string>();
 }
 
 void FieldReader::get(const char* key, bool& out, bool required) {
@@ -113,7 +114,8 @@ void FieldReader::get(const char* key, int& out, bool required) {
 }
 
 void FieldReader::get(const char* key, double& out, bool required) {
-  if (auto* v = field(key, required, json::value_t::number_float, "a number")) out = v->get<double>();
+  if (auto* v = field(key, required, json::value_t::number_float, "a number"))
+    out = v->get<double>();
 }
 
 void FieldReader::get(const char* key, std::vector<std::string>& out, bool required) {
@@ -138,7 +140,8 @@ void FieldReader::get(const char* key, std::vector<std::uint32_t>& out, bool req
     const json& item = (*v)[i];
     if (!item.is_number_integer() || item.get<std::int64_t>() < 0 ||
         item.get<std::uint64_t>() > std::numeric_limits<std::uint32_t>::max()) {
-      problem(childPath(key) + "[" + std::to_string(i) + "]", "must be a 32-bit non-negative integer");
+      problem(childPath(key) + "[" + std::to_string(i) + "]",
+              "must be a 32-bit non-negative integer");
       continue;
     }
     out.push_back(item.get<std::uint32_t>());

@@ -37,7 +37,8 @@ User parseUser(const json& j, const std::string& path, std::vector<Problem>& pro
   return u;
 }
 
-Capabilities parseCapabilities(const json& j, const std::string& path, std::vector<Problem>& problems) {
+Capabilities parseCapabilities(const json& j, const std::string& path,
+                               std::vector<Problem>& problems) {
   FieldReader r(j, path, problems);
   Capabilities c;
   r.get("bounding", c.bounding);
@@ -132,36 +133,38 @@ Seccomp parseSeccomp(const json& j, const std::string& path, std::vector<Problem
   r.get("defaultErrnoRet", s.defaultErrnoRet);
   r.get("architectures", s.architectures);
   r.get("flags", s.flags);
-  s.syscalls = parseArray<SeccompSyscall>(r, "syscalls", [&](const json& item, const std::string& p) {
-    FieldReader sr(item, p, problems);
-    SeccompSyscall sc;
-    sr.get("names", sc.names, true);
-    sr.get("action", sc.action, true);
-    sr.get("errnoRet", sc.errnoRet);
-    sc.args = parseArray<SeccompArg>(sr, "args", [&](const json& a, const std::string& ap) {
-      FieldReader ar(a, ap, problems);
-      SeccompArg arg;
-      ar.get("index", arg.index, true);
-      ar.get("value", arg.value, true);
-      ar.get("valueTwo", arg.valueTwo);
-      ar.get("op", arg.op, true);
-      return arg;
-    });
-    return sc;
-  });
+  s.syscalls =
+      parseArray<SeccompSyscall>(r, "syscalls", [&](const json& item, const std::string& p) {
+        FieldReader sr(item, p, problems);
+        SeccompSyscall sc;
+        sr.get("names", sc.names, true);
+        sr.get("action", sc.action, true);
+        sr.get("errnoRet", sc.errnoRet);
+        sc.args = parseArray<SeccompArg>(sr, "args", [&](const json& a, const std::string& ap) {
+          FieldReader ar(a, ap, problems);
+          SeccompArg arg;
+          ar.get("index", arg.index, true);
+          ar.get("value", arg.value, true);
+          ar.get("valueTwo", arg.valueTwo);
+          ar.get("op", arg.op, true);
+          return arg;
+        });
+        return sc;
+      });
   return s;
 }
 
 Linux parseLinux(const json& j, const std::string& path, std::vector<Problem>& problems) {
   FieldReader r(j, path, problems);
   Linux l;
-  l.namespaces = parseArray<Namespace>(r, "namespaces", [&](const json& item, const std::string& p) {
-    FieldReader nr(item, p, problems);
-    Namespace ns;
-    nr.get("type", ns.type, true);
-    nr.get("path", ns.path);
-    return ns;
-  });
+  l.namespaces =
+      parseArray<Namespace>(r, "namespaces", [&](const json& item, const std::string& p) {
+        FieldReader nr(item, p, problems);
+        Namespace ns;
+        nr.get("type", ns.type, true);
+        nr.get("path", ns.path);
+        return ns;
+      });
   l.devices = parseArray<Device>(r, "devices", [&](const json& item, const std::string& p) {
     FieldReader dr(item, p, problems);
     Device d;
@@ -179,7 +182,8 @@ Linux parseLinux(const json& j, const std::string& path, std::vector<Problem>& p
   }
   r.get("cgroupsPath", l.cgroupsPath);
   r.get("sysctl", l.sysctl);
-  if (auto* seccomp = r.object("seccomp")) l.seccomp = parseSeccomp(*seccomp, r.childPath("seccomp"), problems);
+  if (auto* seccomp = r.object("seccomp"))
+    l.seccomp = parseSeccomp(*seccomp, r.childPath("seccomp"), problems);
   r.get("maskedPaths", l.maskedPaths);
   r.get("readonlyPaths", l.readonlyPaths);
   r.get("mountLabel", l.mountLabel);
@@ -271,7 +275,8 @@ json toJson(const Process& p) {
             {"args", p.args},
             {"env", p.env},
             {"cwd", p.cwd}};
-  if (p.consoleSize) j["consoleSize"] = {{"height", p.consoleSize->height}, {"width", p.consoleSize->width}};
+  if (p.consoleSize)
+    j["consoleSize"] = {{"height", p.consoleSize->height}, {"width", p.consoleSize->width}};
   if (!p.user.additionalGids.empty()) j["user"]["additionalGids"] = p.user.additionalGids;
   if (p.user.umask) j["user"]["umask"] = *p.user.umask;
   if (!p.user.username.empty()) j["user"]["username"] = p.user.username;
@@ -284,7 +289,8 @@ json toJson(const Process& p) {
   }
   if (!p.rlimits.empty()) {
     j["rlimits"] = json::array();
-    for (const auto& l : p.rlimits) j["rlimits"].push_back({{"type", l.type}, {"hard", l.hard}, {"soft", l.soft}});
+    for (const auto& l : p.rlimits)
+      j["rlimits"].push_back({{"type", l.type}, {"hard", l.hard}, {"soft", l.soft}});
   }
   j["noNewPrivileges"] = p.noNewPrivileges;
   if (p.oomScoreAdj) j["oomScoreAdj"] = *p.oomScoreAdj;
@@ -350,7 +356,9 @@ Spec defaultSpec() {
   s.mounts = {
       {"/proc", "proc", "proc", {}},
       {"/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}},
-      {"/dev/pts", "devpts", "devpts",
+      {"/dev/pts",
+       "devpts",
+       "devpts",
        {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
       {"/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
       {"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
@@ -358,8 +366,9 @@ Spec defaultSpec() {
   };
   Linux l;
   l.namespaces = {{"pid", ""}, {"network", ""}, {"ipc", ""}, {"uts", ""}, {"mount", ""}};
-  l.maskedPaths = {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                   "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
+  l.maskedPaths = {"/proc/acpi",        "/proc/asound",        "/proc/kcore",
+                   "/proc/keys",        "/proc/latency_stats", "/proc/timer_list",
+                   "/proc/timer_stats", "/proc/sched_debug",   "/sys/firmware",
                    "/proc/scsi"};
   l.readonlyPaths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
   s.linux = l;

@@ -9,10 +9,12 @@ namespace runvirt::oci {
 
 namespace {
 
-const std::set<std::string> kNamespaceTypes = {"pid", "network", "mount", "ipc",
+const std::set<std::string> kNamespaceTypes = {"pid", "network", "mount",  "ipc",
                                                "uts", "user",    "cgroup", "time"};
 
-std::string at(const std::string& path, std::size_t i) { return path + "[" + std::to_string(i) + "]"; }
+std::string at(const std::string& path, std::size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
 
 void checkCapabilityList(const std::vector<std::string>& names, const std::string& path,
                          std::vector<Problem>& problems) {
@@ -35,10 +37,12 @@ void validateNamespaces(const Spec& spec, std::vector<Problem>& problems) {
     } else if (!seen.insert(ns.type).second) {
       problems.push_back({path + ".type", "duplicate namespace \"" + ns.type + "\""});
     } else if (ns.type == "user") {
-      problems.push_back({path, "user namespaces are not supported: the VM is the isolation boundary"});
+      problems.push_back(
+          {path, "user namespaces are not supported: the VM is the isolation boundary"});
     } else if (!ns.path.empty() && ns.type != "network") {
-      problems.push_back({path + ".path", "joining an existing " + ns.type +
-                                              " namespace is not supported: each container has its own VM"});
+      problems.push_back(
+          {path + ".path", "joining an existing " + ns.type +
+                               " namespace is not supported: each container has its own VM"});
     }
   }
   if (spec.linux->hasUserNamespaceMappings) {
@@ -61,7 +65,8 @@ void validateProcess(const Process& p, const std::string& path, std::vector<Prob
   for (std::size_t i = 0; i < p.rlimits.size(); ++i) {
     const auto& limit = p.rlimits[i];
     if (!rlimitNumber(limit.type)) {
-      problems.push_back({at(path + ".rlimits", i) + ".type", "unknown rlimit type \"" + limit.type + "\""});
+      problems.push_back(
+          {at(path + ".rlimits", i) + ".type", "unknown rlimit type \"" + limit.type + "\""});
     } else if (limit.soft > limit.hard) {
       problems.push_back({at(path + ".rlimits", i), "soft limit is above the hard limit"});
     }
@@ -82,7 +87,8 @@ bool isPlainPathUnderDev(const std::string& path) {
   std::size_t start = 5;
   for (;;) {
     std::size_t end = path.find('/', start);
-    std::string part = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string part =
+        path.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (part.empty() || part == "." || part == "..") return false;
     if (end == std::string::npos) return true;
     start = end + 1;
@@ -96,13 +102,16 @@ void validateDevices(const std::vector<Device>& devices, std::vector<Problem>& p
     const auto& d = devices[i];
     std::string path = at("linux.devices", i);
     bool plain = isPlainPathUnderDev(d.path);
-    if (!plain) problems.push_back({path + ".path", "device " + quote(d.path) + " must be a path under /dev"});
+    if (!plain)
+      problems.push_back(
+          {path + ".path", "device " + quote(d.path) + " must be a path under /dev"});
     if (d.type != "c" && d.type != "u" && d.type != "b" && d.type != "p") {
-      problems.push_back({path + ".type", "unknown device type " + quote(d.type) + " (c, u, b or p)"});
+      problems.push_back(
+          {path + ".type", "unknown device type " + quote(d.type) + " (c, u, b or p)"});
     }
     if (d.major < 0 || d.minor < 0 || d.major > 0xfff || d.minor > 0xfffff) {
-      problems.push_back({path, "device " + quote(d.path) + " has invalid numbers " + std::to_string(d.major) +
-                                    ":" + std::to_string(d.minor)});
+      problems.push_back({path, "device " + quote(d.path) + " has invalid numbers " +
+                                    std::to_string(d.major) + ":" + std::to_string(d.minor)});
     }
     if (d.fileMode && (*d.fileMode & ~07777u)) {
       problems.push_back({path + ".fileMode", "must hold permission bits only"});

@@ -33,12 +33,12 @@ int checkCommand(const GlobalOptions& global, const Args& args) {
     if (r.name == "accelerator") accelerator = r.detail.substr(0, r.detail.find(':'));
   }
   if (failed == 0) {
-    std::cout << "runvirt can run containers on this host (accelerator " << accelerator << "; checked in " << took
-              << ")\n";
+    std::cout << "runvirt can run containers on this host (accelerator " << accelerator
+              << "; checked in " << took << ")\n";
     return 0;
   }
-  std::cout << "runvirt cannot run containers on this host: " << failed << " check" << (failed == 1 ? "" : "s")
-            << " failed (checked in " << took << ")\n";
+  std::cout << "runvirt cannot run containers on this host: " << failed << " check"
+            << (failed == 1 ? "" : "s") << " failed (checked in " << took << ")\n";
   return 1;
 }
 

@@ -8,7 +8,9 @@ namespace runvirt::cli {
 
 namespace {
 
-backend::CreateOptions toBackend(const CreateOptions& o) { return {o.id, o.bundle, o.pidFile, o.consoleSocket}; }
+backend::CreateOptions toBackend(const CreateOptions& o) {
+  return {o.id, o.bundle, o.pidFile, o.consoleSocket};
+}
 
 }  // namespace
 

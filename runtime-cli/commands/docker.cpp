@@ -29,11 +29,14 @@ int installDockerCommand(const GlobalOptions&, const Args& args) {
   auto config = backend::readDaemonJson(o.daemonJson);
   auto result = backend::registerRuntimes(config, names, path, o.makeDefault, o.replace);
   backend::writeDaemonJson(o.daemonJson, config);
-  for (const auto& name : result.registered) std::cout << "registered runtime " << name << " -> " << path << "\n";
+  for (const auto& name : result.registered)
+    std::cout << "registered runtime " << name << " -> " << path << "\n";
   for (const auto& name : result.skipped) {
-    std::cout << "left runtime " << name << " alone: " << o.daemonJson << " already names another runtime for it\n";
+    std::cout << "left runtime " << name << " alone: " << o.daemonJson
+              << " already names another runtime for it\n";
   }
-  if (o.makeDefault && !result.registered.empty()) std::cout << "default runtime: " << result.registered.front() << "\n";
+  if (o.makeDefault && !result.registered.empty())
+    std::cout << "default runtime: " << result.registered.front() << "\n";
   if (result.registered.empty()) throw Error("no runtime name was free to register");
   reportReload();
   return 0;
@@ -46,7 +49,8 @@ int uninstallDockerCommand(const GlobalOptions&, const Args& args) {
   auto removed = backend::unregisterRuntimes(config, path);
   if (!removed.empty()) backend::writeDaemonJson(o.daemonJson, config);
   for (const auto& name : removed) std::cout << "unregistered runtime " << name << "\n";
-  if (removed.empty()) std::cout << "no runtime in " << o.daemonJson << " points at " << path << "\n";
+  if (removed.empty())
+    std::cout << "no runtime in " << o.daemonJson << " points at " << path << "\n";
   reportReload();
   return 0;
 }

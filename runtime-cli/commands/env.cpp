@@ -27,12 +27,13 @@ std::string versionLine(const std::string& prefix) {
 int envCommand(const GlobalOptions& global, const Args& args) {
   EnvOptions o = parseEnv(args);
   backend::RuntimeConfig config = backend::loadRuntimeConfig(global.config);
-  backend::EnvReport report =
-      backend::gatherEnv(config, versionLine("runvirt version "), versionLine("commit: "), backend::executablePath());
+  backend::EnvReport report = backend::gatherEnv(
+      config, versionLine("runvirt version "), versionLine("commit: "), backend::executablePath());
   if (o.json) {
     std::cout << backend::envToJson(report).dump(2) << "\n";
   } else {
-    std::cout << "# runvirt env: the effective configuration ([hypervisor], [runtime]: a valid config.toml)\n"
+    std::cout << "# runvirt env: the effective configuration ([hypervisor], [runtime]: a valid "
+                 "config.toml)\n"
               << "# and the versions of what runvirt runs.\n"
               << backend::envToToml(report);
   }

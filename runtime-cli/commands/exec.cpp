@@ -51,7 +51,8 @@ oci::Process processFromFlags(oci::Process process, const ExecOptions& o) {
     process.user.gid = colon == std::string::npos ? 0 : parseId(o.user.substr(colon + 1), "gid");
     process.user.username.clear();
   }
-  for (const auto& gid : o.additionalGids) process.user.additionalGids.push_back(parseId(gid, "gid"));
+  for (const auto& gid : o.additionalGids)
+    process.user.additionalGids.push_back(parseId(gid, "gid"));
   if (!o.capabilities.empty()) {
     if (!process.capabilities) process.capabilities = oci::Capabilities{};
     for (auto* set : {&process.capabilities->bounding, &process.capabilities->effective,

@@ -11,7 +11,8 @@ namespace runvirt::cli {
 
 // runtime-spec features.md: what this runtime implements, for dockerd and the shim.
 int featuresCommand(const GlobalOptions&, const Args& args) {
-  if (!args.empty()) throw Error("\"features\" requires exactly 0 argument(s)", ErrorKind::InvalidArgument);
+  if (!args.empty())
+    throw Error("\"features\" requires exactly 0 argument(s)", ErrorKind::InvalidArgument);
   nlohmann::json features = {
       {"ociVersionMin", "1.0.0"},
       {"ociVersionMax", "1.0.2-dev"},

@@ -28,9 +28,11 @@ int updateCommand(const GlobalOptions& global, const Args& args) {
   for (const auto& arg : args) {
     if (!arg.empty() && arg[0] != '-') id = arg;
   }
-  if (id.empty()) throw Error("\"update\" requires exactly 1 argument(s)", ErrorKind::InvalidArgument);
+  if (id.empty())
+    throw Error("\"update\" requires exactly 1 argument(s)", ErrorKind::InvalidArgument);
   makeRuntime(global).state(id);
-  throw Error("updating the resources of a running container is not supported: its VM was sized at start");
+  throw Error(
+      "updating the resources of a running container is not supported: its VM was sized at start");
 }
 
 int pauseCommand(const GlobalOptions& global, const Args& args) {

@@ -14,7 +14,7 @@ namespace runvirt::cli {
 namespace {
 
 std::string ownerOf(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (stat(path.c_str(), &st) < 0) return "";
   if (passwd* pw = getpwuid(st.st_uid)) return pw->pw_name;
   return "#" + std::to_string(st.st_uid);
@@ -25,7 +25,8 @@ void printTable(const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> widths;
   for (const auto& row : rows) {
     widths.resize(std::max(widths.size(), row.size()));
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], std::max<std::size_t>(12, row[i].size() + 3));
+    for (std::size_t i = 0; i < row.size(); ++i)
+      widths[i] = std::max(widths[i], std::max<std::size_t>(12, row[i].size() + 3));
   }
   for (const auto& row : rows) {
     std::string line;
@@ -57,9 +58,11 @@ int listCommand(const GlobalOptions& global, const Args& args) {
     for (const auto& s : states) out.push_back(oci::toRuncStateJson(s));
     std::cout << out.dump() << "\n";
   } else {
-    std::vector<std::vector<std::string>> rows = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
     for (const auto& s : states) {
-      rows.push_back({s.id, std::to_string(s.pid), oci::toString(s.status), s.bundle, s.created, s.owner});
+      rows.push_back(
+          {s.id, std::to_string(s.pid), oci::toString(s.status), s.bundle, s.created, s.owner});
     }
     printTable(rows);
   }

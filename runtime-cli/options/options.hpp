@@ -89,7 +89,7 @@ struct DockerOptions {
   std::string name;  // empty: "runvirt" and "kata"
   bool makeDefault = false;
   bool replace = false;  // take the names over even from another runtime (a test's own build)
-  std::string path;  // empty: this runvirt binary
+  std::string path;      // empty: this runvirt binary
   std::string daemonJson = "/etc/docker/daemon.json";
 };
 

@@ -11,8 +11,9 @@ namespace po = boost::program_options;
 namespace {
 
 // Go's flag package allows -flag as well as --flag; it never guesses abbreviations.
-constexpr int kStyle = (po::command_line_style::unix_style ^ po::command_line_style::allow_guessing) |
-                       po::command_line_style::allow_long_disguise;
+constexpr int kStyle =
+    (po::command_line_style::unix_style ^ po::command_line_style::allow_guessing) |
+    po::command_line_style::allow_long_disguise;
 
 struct Parsed {
   po::variables_map values;
@@ -40,7 +41,8 @@ std::vector<std::string> normalizeBoolFlags(const std::vector<std::string>& args
     if (value == "true" || value == "1") {
       out.push_back("--" + name);
     } else if (value != "false" && value != "0") {
-      throw Error("invalid boolean value \"" + value + "\" for -" + name, ErrorKind::InvalidArgument);
+      throw Error("invalid boolean value \"" + value + "\" for -" + name,
+                  ErrorKind::InvalidArgument);
     }
   }
   return out;
@@ -54,21 +56,25 @@ Parsed parse(const std::vector<std::string>& rawArgs, const po::options_descript
   positional.add("positional", -1);
   Parsed out;
   try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).style(kStyle).run(), out.values);
+    po::store(po::command_line_parser(args).options(all).positional(positional).style(kStyle).run(),
+              out.values);
     po::notify(out.values);
   } catch (const po::unknown_option& e) {
-    throw Error("flag provided but not defined: " + e.get_option_name(), ErrorKind::InvalidArgument);
+    throw Error("flag provided but not defined: " + e.get_option_name(),
+                ErrorKind::InvalidArgument);
   } catch (const po::error& e) {
     throw Error(e.what(), ErrorKind::InvalidArgument);
   }
-  if (out.values.count("positional")) out.positionals = out.values["positional"].as<std::vector<std::string>>();
+  if (out.values.count("positional"))
+    out.positionals = out.values["positional"].as<std::vector<std::string>>();
   return out;
 }
 
 void requireArgs(const std::string& verb, const Parsed& parsed, std::size_t min, std::size_t max) {
   std::size_t n = parsed.positionals.size();
   if (min == max && n != min) {
-    throw Error("\"" + verb + "\" requires exactly " + std::to_string(min) + " argument(s)", ErrorKind::InvalidArgument);
+    throw Error("\"" + verb + "\" requires exactly " + std::to_string(min) + " argument(s)",
+                ErrorKind::InvalidArgument);
   }
   if (n < min) {
     throw Error("\"" + verb + "\" requires a minimum of " + std::to_string(min) + " argument(s)",
@@ -81,33 +87,25 @@ void requireArgs(const std::string& verb, const Parsed& parsed, std::size_t min,
 }
 
 // A bool flag that also takes Go's --flag=true|false.
-po::typed_value<bool>* flag(bool* target) { return po::value<bool>(target)->implicit_value(true)->zero_tokens(); }
+po::typed_value<bool>* flag(bool* target) {
+  return po::value<bool>(target)->implicit_value(true)->zero_tokens();
+}
 
 po::options_description globalDescription(GlobalOptions& g) {
   po::options_description d;
-  d.add_options()
-      ("root", po::value(&g.root))
-      ("log", po::value(&g.log))
-      ("log-format", po::value(&g.logFormat))
-      ("debug", flag(&g.debug))
-      ("systemd-cgroup", flag(&g.systemdCgroup))
-      ("rootless", po::value(&g.rootless))
-      ("criu", po::value(&g.criu))
-      ("config", po::value(&g.config))
-      ("version,v", flag(&g.version))
-      ("help,h", flag(&g.help));
+  d.add_options()("root", po::value(&g.root))("log", po::value(&g.log))(
+      "log-format", po::value(&g.logFormat))("debug", flag(&g.debug))(
+      "systemd-cgroup", flag(&g.systemdCgroup))("rootless", po::value(&g.rootless))(
+      "criu", po::value(&g.criu))("config", po::value(&g.config))("version,v", flag(&g.version))(
+      "help,h", flag(&g.help));
   return d;
 }
 
 po::options_description createDescription(CreateOptions& o) {
   po::options_description d;
-  d.add_options()
-      ("bundle,b", po::value(&o.bundle))
-      ("pid-file", po::value(&o.pidFile))
-      ("console-socket", po::value(&o.consoleSocket))
-      ("no-pivot", flag(&o.noPivot))
-      ("no-new-keyring", flag(&o.noNewKeyring))
-      ("preserve-fds", po::value(&o.preserveFds));
+  d.add_options()("bundle,b", po::value(&o.bundle))("pid-file", po::value(&o.pidFile))(
+      "console-socket", po::value(&o.consoleSocket))("no-pivot", flag(&o.noPivot))(
+      "no-new-keyring", flag(&o.noNewKeyring))("preserve-fds", po::value(&o.preserveFds));
   return d;
 }
 
@@ -166,23 +164,14 @@ ExecOptions parseExec(const std::vector<std::string>& args) {
   ExecOptions o;
   po::options_description d;
   std::string label, apparmor, cgroup;
-  d.add_options()
-      ("process,p", po::value(&o.processFile))
-      ("tty,t", flag(&o.tty))
-      ("env,e", po::value(&o.env)->composing())
-      ("cwd", po::value(&o.cwd))
-      ("user,u", po::value(&o.user))
-      ("additional-gids,g", po::value(&o.additionalGids)->composing())
-      ("cap,c", po::value(&o.capabilities)->composing())
-      ("no-new-privs", flag(&o.noNewPrivileges))
-      ("detach,d", flag(&o.detach))
-      ("pid-file", po::value(&o.pidFile))
-      ("console-socket", po::value(&o.consoleSocket))
-      ("preserve-fds", po::value(&o.preserveFds))
-      ("ignore-paused", flag(&o.ignorePaused))
-      ("process-label", po::value(&label))
-      ("apparmor", po::value(&apparmor))
-      ("cgroup", po::value(&cgroup));
+  d.add_options()("process,p", po::value(&o.processFile))("tty,t", flag(&o.tty))(
+      "env,e", po::value(&o.env)->composing())("cwd", po::value(&o.cwd))(
+      "user,u", po::value(&o.user))("additional-gids,g", po::value(&o.additionalGids)->composing())(
+      "cap,c", po::value(&o.capabilities)->composing())("no-new-privs", flag(&o.noNewPrivileges))(
+      "detach,d", flag(&o.detach))("pid-file", po::value(&o.pidFile))(
+      "console-socket", po::value(&o.consoleSocket))("preserve-fds", po::value(&o.preserveFds))(
+      "ignore-paused", flag(&o.ignorePaused))("process-label", po::value(&label))(
+      "apparmor", po::value(&apparmor))("cgroup", po::value(&cgroup));
   // Everything after the id is the command, flags included (`exec id sh -c ...`).
   std::vector<std::string> own;
   std::size_t i = 0;
@@ -193,7 +182,8 @@ ExecOptions parseExec(const std::vector<std::string>& args) {
       std::string name = arg.substr(arg[1] == '-' ? 2 : 1);
       auto* option = name.find('=') == std::string::npos ? d.find_nothrow(name, false) : nullptr;
       if (!option && name.size() == 1) option = d.find_nothrow("-" + name, false);
-      if (option && option->semantic()->min_tokens() > 0 && i + 1 < args.size()) own.push_back(args[++i]);
+      if (option && option->semantic()->min_tokens() > 0 && i + 1 < args.size())
+        own.push_back(args[++i]);
       continue;
     }
     own.push_back(arg);
@@ -201,10 +191,12 @@ ExecOptions parseExec(const std::vector<std::string>& args) {
     break;
   }
   Parsed p = parse(own, d);
-  if (p.positionals.empty()) throw Error("\"exec\" requires a minimum of 1 argument(s)", ErrorKind::InvalidArgument);
+  if (p.positionals.empty())
+    throw Error("\"exec\" requires a minimum of 1 argument(s)", ErrorKind::InvalidArgument);
   o.id = p.positionals[0];
   o.args.assign(args.begin() + static_cast<long>(i), args.end());
-  if (o.processFile.empty() && o.args.empty()) throw Error("exec: process args cannot be empty", ErrorKind::InvalidArgument);
+  if (o.processFile.empty() && o.args.empty())
+    throw Error("exec: process args cannot be empty", ErrorKind::InvalidArgument);
   return o;
 }
 
@@ -241,7 +233,8 @@ ListOptions parseList(const std::vector<std::string>& args) {
   d.add_options()("format,f", po::value(&o.format))("quiet,q", flag(&o.quiet));
   Parsed p = parse(args, d);
   requireArgs("list", p, 0, 0);
-  if (o.format != "table" && o.format != "json") throw Error("invalid format option", ErrorKind::InvalidArgument);
+  if (o.format != "table" && o.format != "json")
+    throw Error("invalid format option", ErrorKind::InvalidArgument);
   return o;
 }
 
@@ -268,9 +261,9 @@ SpecOptions parseSpecCommand(const std::vector<std::string>& args) {
 DockerOptions parseDocker(const std::string& verb, const std::vector<std::string>& args) {
   DockerOptions o;
   po::options_description d;
-  d.add_options()("name", po::value(&o.name))("default", flag(&o.makeDefault))("replace", flag(&o.replace))(
-      "path", po::value(&o.path))(
-      "daemon-json", po::value(&o.daemonJson));
+  d.add_options()("name", po::value(&o.name))("default", flag(&o.makeDefault))(
+      "replace", flag(&o.replace))("path", po::value(&o.path))("daemon-json",
+                                                               po::value(&o.daemonJson));
   Parsed p = parse(args, d);
   requireArgs(verb, p, 0, 0);
   return o;
@@ -279,11 +272,13 @@ DockerOptions parseDocker(const std::string& verb, const std::vector<std::string
 CheckOptions parseCheck(const std::vector<std::string>& args) {
   CheckOptions o;
   po::options_description d;
-  d.add_options()("daemon-json", po::value(&o.daemonJson))("probe-timeout", po::value(&o.probeTimeout));
+  d.add_options()("daemon-json", po::value(&o.daemonJson))("probe-timeout",
+                                                           po::value(&o.probeTimeout));
   Parsed p = parse(args, d);
   requireArgs("check", p, 0, 0);
   if (!(o.probeTimeout > 0 && o.probeTimeout <= 60)) {
-    throw Error("--probe-timeout must be more than 0 and at most 60 seconds", ErrorKind::InvalidArgument);
+    throw Error("--probe-timeout must be more than 0 and at most 60 seconds",
+                ErrorKind::InvalidArgument);
   }
   return o;
 }
@@ -309,8 +304,8 @@ GcOptions parseGc(const std::vector<std::string>& args) {
 MonitorCommandOptions parseMonitor(const std::vector<std::string>& args) {
   MonitorCommandOptions o;
   po::options_description d;
-  d.add_options()("id", po::value(&o.id)->required())("console-socket", po::value(&o.consoleSocket))(
-      "sync-fd", po::value(&o.syncFd)->required());
+  d.add_options()("id", po::value(&o.id)->required())(
+      "console-socket", po::value(&o.consoleSocket))("sync-fd", po::value(&o.syncFd)->required());
   Parsed p = parse(args, d);
   requireArgs("monitor", p, 0, 0);
   return o;

@@ -11,7 +11,7 @@ namespace runvirt::cli {
 
 struct CommandLine {
   GlobalOptions global;
-  std::string verb;                // empty: no verb given
+  std::string verb;               // empty: no verb given
   std::vector<std::string> args;  // everything after the verb
 };
 

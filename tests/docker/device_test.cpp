@@ -39,9 +39,10 @@ class Devices : public DockerTest {
 };
 
 TEST_F(Devices, ACharacterDeviceLikeRunc) {
-  Result r = expectSame({"--device", "/dev/fuse", "busybox", "sh", "-c",
-                         "stat -c '%n %F %t:%T' /dev/fuse; cat /dev/fuse 2>&1 >/dev/null | grep -c 'Operation not "
-                         "permitted\\|Invalid argument\\|No such device' || true"});
+  Result r = expectSame(
+      {"--device", "/dev/fuse", "busybox", "sh", "-c",
+       "stat -c '%n %F %t:%T' /dev/fuse; cat /dev/fuse 2>&1 >/dev/null | grep -c 'Operation not "
+       "permitted\\|Invalid argument\\|No such device' || true"});
   EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "/dev/fuse character special file a:e5");
 }
 
@@ -54,17 +55,20 @@ TEST_F(Devices, AHostBlockDeviceAtTheRequestedPathLikeRunc) {
   // Read-only (`:r`): the container may read, not write; under runvirt the host's disk is
   // read-only in QEMU, so not even a guest root with every capability could write it.
   r = expectSame({"--device", loop + ":/dev/xvda:r", "busybox", "sh", "-c",
-                  "head -c 13 /dev/xvda; echo x | dd of=/dev/xvda seek=8 2>/dev/null && echo written || echo refused"});
+                  "head -c 13 /dev/xvda; echo x | dd of=/dev/xvda seek=8 2>/dev/null && echo "
+                  "written || echo refused"});
   EXPECT_EQ(r.out, "runvirt-disk\nrefused\n");
 }
 
 TEST_F(Devices, ADeviceAVmCannotProvideIsRefusedByName) {
   struct stat st {};
-  ASSERT_EQ(::stat("/dev/loop-control", &st), 0) << "this test hands the container /dev/loop-control";
-  Result r = docker({"run", "--rm", "--runtime=runvirt", "--name", name("runvirt"), "--device", "/dev/loop-control",
-                     "busybox", "true"});
+  ASSERT_EQ(::stat("/dev/loop-control", &st), 0)
+      << "this test hands the container /dev/loop-control";
+  Result r = docker({"run", "--rm", "--runtime=runvirt", "--name", name("runvirt"), "--device",
+                     "/dev/loop-control", "busybox", "true"});
   EXPECT_NE(r.status, 0);
-  EXPECT_NE(r.err.find("device `/dev/loop-control` (c 10:237) cannot be provided in the VM"), std::string::npos)
+  EXPECT_NE(r.err.find("device `/dev/loop-control` (c 10:237) cannot be provided in the VM"),
+            std::string::npos)
       << r.err;
 }
 

@@ -12,7 +12,8 @@ class Exec : public DockerTest {
   void SetUp() override {
     for (const auto& runtime : kRuntimes) {
       std::string n = name(runtime, "exec");
-      Result r = docker({"run", "-d", "--runtime=" + runtime, "--name", n, "busybox", "sleep", "600"});
+      Result r =
+          docker({"run", "-d", "--runtime=" + runtime, "--name", n, "busybox", "sleep", "600"});
       ASSERT_EQ(r.status, 0) << r.err;
       containers_.push_back(n);
     }
@@ -46,7 +47,8 @@ TEST_F(Exec, OutputAndExitStatus) {
 }
 
 TEST_F(Exec, EnvWorkdirUser) {
-  Result r = expectSameExec({"-e", "A=1", "-w", "/tmp", "-u", "1000:1000"}, {"sh", "-c", "echo $A $(pwd) $(id -u)"});
+  Result r = expectSameExec({"-e", "A=1", "-w", "/tmp", "-u", "1000:1000"},
+                            {"sh", "-c", "echo $A $(pwd) $(id -u)"});
   EXPECT_EQ(r.out, "1 /tmp 1000\n");
 }
 
@@ -76,7 +78,8 @@ TEST_F(Exec, SeveralAtOnce) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&, i] {
-      results[i] = docker({"exec", c, "sh", "-c", "sleep 1; echo " + std::to_string(i) + "; exit " + std::to_string(i)});
+      results[i] = docker({"exec", c, "sh", "-c",
+                           "sleep 1; echo " + std::to_string(i) + "; exit " + std::to_string(i)});
     });
   }
   for (auto& t : threads) t.join();

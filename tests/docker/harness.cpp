@@ -11,11 +11,13 @@ namespace runvirt::dockertest {
 
 const std::vector<std::string> kRuntimes = {"runc", "runvirt"};
 
-Result command(const std::vector<std::string>& argv, const std::string& input, double timeoutSeconds) {
+Result command(const std::vector<std::string>& argv, const std::string& input,
+               double timeoutSeconds) {
   return testsupport::runCommand(argv, input, timeoutSeconds);
 }
 
-Result docker(const std::vector<std::string>& args, const std::string& input, double timeoutSeconds) {
+Result docker(const std::vector<std::string>& args, const std::string& input,
+              double timeoutSeconds) {
   std::vector<std::string> argv = {"docker"};
   argv.insert(argv.end(), args.begin(), args.end());
   return command(argv, input, timeoutSeconds);
@@ -37,7 +39,9 @@ std::set<std::string> linesWith(const std::string& text, const std::string& mark
 // What runvirt has on the host now: domains, containers, taps, share mounts.
 std::map<std::string, std::set<std::string>> runvirtTraces() {
   return {
-      {"libvirt domains", linesWith(command({"virsh", "-c", "qemu:///system", "list", "--all", "--name"}).out, "runvirt-")},
+      {"libvirt domains",
+       linesWith(command({"virsh", "-c", "qemu:///system", "list", "--all", "--name"}).out,
+                 "runvirt-")},
       {"containers", linesWith(docker({"ps", "-a", "--format", "{{.Names}}"}).out, "rvtest-")},
       {"tap devices", linesWith(command({"ip", "-o", "link"}).out, ": rv")},
       {"mounts", linesWith(command({"cat", "/proc/mounts"}).out, "/run/runvirt-vms/")},
@@ -63,7 +67,8 @@ class LeakCheck : public ::testing::Environment {
   std::map<std::string, std::set<std::string>> before_;
 };
 
-[[maybe_unused]] ::testing::Environment* const kLeakCheck = ::testing::AddGlobalTestEnvironment(new LeakCheck);
+[[maybe_unused]] ::testing::Environment* const kLeakCheck =
+    ::testing::AddGlobalTestEnvironment(new LeakCheck);
 
 }  // namespace
 
@@ -89,16 +94,18 @@ void DockerTest::TearDown() {
 
 std::string DockerTest::name(const std::string& runtime, const std::string& suffix) {
   static std::atomic<int> counter{0};
-  std::string n = "rvtest-" + std::to_string(getpid()) + "-" + std::to_string(++counter) + "-" + runtime +
-                  (suffix.empty() ? "" : "-" + suffix);
+  std::string n = "rvtest-" + std::to_string(getpid()) + "-" + std::to_string(++counter) + "-" +
+                  runtime + (suffix.empty() ? "" : "-" + suffix);
   names_.push_back(n);
   return n;
 }
 
-std::vector<Result> DockerTest::runEach(const std::vector<std::string>& args, const std::string& input) {
+std::vector<Result> DockerTest::runEach(const std::vector<std::string>& args,
+                                        const std::string& input) {
   std::vector<Result> results;
   for (const auto& runtime : kRuntimes) {
-    std::vector<std::string> full = {"run", "--rm", "--runtime=" + runtime, "--name", name(runtime)};
+    std::vector<std::string> full = {"run", "--rm", "--runtime=" + runtime, "--name",
+                                     name(runtime)};
     if (!input.empty()) full.push_back("-i");
     full.insert(full.end(), args.begin(), args.end());
     results.push_back(docker(full, input));
@@ -106,7 +113,8 @@ std::vector<Result> DockerTest::runEach(const std::vector<std::string>& args, co
   return results;
 }
 
-std::string DockerTest::startBusybox(const std::string& runtime, const std::vector<std::string>& options,
+std::string DockerTest::startBusybox(const std::string& runtime,
+                                     const std::vector<std::string>& options,
                                      const std::vector<std::string>& args, Result* result) {
   std::string n = name(runtime);
   std::vector<std::string> full = {"run", "-d", "--runtime=" + runtime, "--name", n};
@@ -119,14 +127,17 @@ std::string DockerTest::startBusybox(const std::string& runtime, const std::vect
   return n;
 }
 
-Result DockerTest::expectSame(const std::vector<std::string>& args, const std::string& input, int expectedStatus) {
+Result DockerTest::expectSame(const std::vector<std::string>& args, const std::string& input,
+                              int expectedStatus) {
   std::vector<Result> results = runEach(args, input);
   std::string shown;
   for (const auto& a : args) shown += a + " ";
-  EXPECT_EQ(results[0].status, expectedStatus) << "runc (the reference) exited " << results[0].status
-                                               << " for: " << shown << "\n" << results[0].err;
-  EXPECT_EQ(results[0].status, results[1].status) << "exit status differs for: " << shown << "\nrunc: "
-                                                  << results[0].err << "\nrunvirt: " << results[1].err;
+  EXPECT_EQ(results[0].status, expectedStatus)
+      << "runc (the reference) exited " << results[0].status << " for: " << shown << "\n"
+      << results[0].err;
+  EXPECT_EQ(results[0].status, results[1].status)
+      << "exit status differs for: " << shown << "\nrunc: " << results[0].err
+      << "\nrunvirt: " << results[1].err;
   EXPECT_EQ(results[0].out, results[1].out) << "stdout differs for: " << shown;
   return results[1];
 }

@@ -14,9 +14,11 @@ namespace runvirt::dockertest {
 using testsupport::Result;
 
 // Runs `docker ARGS...` (no shell), feeding `input`. Fails the test after `timeoutSeconds`.
-Result docker(const std::vector<std::string>& args, const std::string& input = "", double timeoutSeconds = 180);
+Result docker(const std::vector<std::string>& args, const std::string& input = "",
+              double timeoutSeconds = 180);
 // Runs any command (no shell).
-Result command(const std::vector<std::string>& argv, const std::string& input = "", double timeoutSeconds = 180);
+Result command(const std::vector<std::string>& argv, const std::string& input = "",
+               double timeoutSeconds = 180);
 
 // The runtimes compared: runc (the standard of truth) and runvirt.
 extern const std::vector<std::string> kRuntimes;
@@ -32,7 +34,8 @@ class DockerTest : public ::testing::Test {
   std::vector<Result> runEach(const std::vector<std::string>& args, const std::string& input = "");
   // Expects runc (the reference) to exit with `expectedStatus`, and every runtime to give the
   // same status and stdout; returns runvirt's result. A failure that both share is a failure.
-  Result expectSame(const std::vector<std::string>& args, const std::string& input = "", int expectedStatus = 0);
+  Result expectSame(const std::vector<std::string>& args, const std::string& input = "",
+                    int expectedStatus = 0);
   // `docker run -d --runtime=R --name NAME OPTIONS busybox ARGS`, expected to succeed; returns
   // NAME (a fresh name(R)) and the docker command's result in `result` when given.
   std::string startBusybox(const std::string& runtime, const std::vector<std::string>& options,

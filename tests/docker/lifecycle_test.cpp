@@ -27,7 +27,9 @@ class Lifecycle : public DockerTest {
 
 TEST_F(Lifecycle, KillWithASignalTheProcessHandles) {
   for (const auto& runtime : kRuntimes) {
-    std::string n = start(runtime, {"sh", "-c", "trap 'echo got-usr1; exit 7' USR1; echo ready; while true; do sleep 0.2; done"});
+    std::string n = start(
+        runtime, {"sh", "-c",
+                  "trap 'echo got-usr1; exit 7' USR1; echo ready; while true; do sleep 0.2; done"});
     waitForLog(n, "ready");
     EXPECT_EQ(docker({"kill", "-s", "USR1", n}).status, 0) << runtime;
     EXPECT_EQ(trim(docker({"wait", n}).out), "7") << runtime;
@@ -45,7 +47,8 @@ TEST_F(Lifecycle, StopFallsBackToKillAfterTheTimeout) {
 
 TEST_F(Lifecycle, StopWithATermHandlerExitsCleanly) {
   for (const auto& runtime : kRuntimes) {
-    std::string n = start(runtime, {"sh", "-c", "trap 'exit 0' TERM; echo ready; while true; do sleep 0.2; done"});
+    std::string n = start(
+        runtime, {"sh", "-c", "trap 'exit 0' TERM; echo ready; while true; do sleep 0.2; done"});
     waitForLog(n, "ready");
     EXPECT_EQ(docker({"stop", "-t", "20", n}).status, 0) << runtime;
     EXPECT_EQ(inspect(n, "{{.State.ExitCode}}"), "0") << runtime;

@@ -68,7 +68,8 @@ std::string fetch(int port) {
 // A shell command printing "reached" once a ping to TARGET ("ADDRESS" or "-6 ADDRESS") was
 // answered; a few tries, so a slow first neighbour lookup under load does not count as a failure.
 std::string reachable(const std::string& target) {
-  return "for i in 1 2 3; do ping -c1 -W5 " + target + " >/dev/null && { echo reached; break; }; done";
+  return "for i in 1 2 3; do ping -c1 -W5 " + target +
+         " >/dev/null && { echo reached; break; }; done";
 }
 
 class Network : public DockerTest {
@@ -85,8 +86,8 @@ class Network : public DockerTest {
     Result r;
     std::string n = startBusybox(runtime, options, args, &r);
     if (runtime == "runvirt" && r.status == 0) {
-      auto record = nlohmann::json::parse(readFile(std::string(kRuntimeRoot) + "/" + trim(r.out) + "/state.json"),
-                                          nullptr, false);
+      auto record = nlohmann::json::parse(
+          readFile(std::string(kRuntimeRoot) + "/" + trim(r.out) + "/state.json"), nullptr, false);
       EXPECT_FALSE(record.is_discarded()) << "no runvirt state for " << n;
       if (!record.is_discarded()) runvirtRecords_.push_back(record);
     }
@@ -108,7 +109,8 @@ class Network : public DockerTest {
   }
 
   std::string userNetwork(const std::vector<std::string>& options = {}) {
-    std::string n = "rvtest-net-" + std::to_string(getpid()) + "-" + std::to_string(networks_.size());
+    std::string n =
+        "rvtest-net-" + std::to_string(getpid()) + "-" + std::to_string(networks_.size());
     std::vector<std::string> args = {"network", "create"};
     args.insert(args.end(), options.begin(), options.end());
     args.push_back(n);
@@ -121,11 +123,13 @@ class Network : public DockerTest {
   // Nothing of a removed runvirt container on the host: no domain, VM directory, mount or tap.
   void expectNothingLeft(const nlohmann::json& record) {
     std::string domain = record.value("domainName", ""), vmDir = record.value("vmDir", "");
-    EXPECT_EQ(command({"virsh", "-c", "qemu:///system", "list", "--all", "--name"}).out.find(domain),
-              std::string::npos)
+    EXPECT_EQ(
+        command({"virsh", "-c", "qemu:///system", "list", "--all", "--name"}).out.find(domain),
+        std::string::npos)
         << "domain " << domain << " left behind";
     EXPECT_NE(access(vmDir.c_str(), F_OK), 0) << vmDir << " left behind";
-    EXPECT_EQ(readFile("/proc/self/mountinfo").find(vmDir), std::string::npos) << "mount under " << vmDir;
+    EXPECT_EQ(readFile("/proc/self/mountinfo").find(vmDir), std::string::npos)
+        << "mount under " << vmDir;
     EXPECT_NE(access((std::string(kRuntimeRoot) + "/" + record.value("id", "")).c_str(), F_OK), 0);
     std::string links = command({"ip", "-o", "link"}).out;
     for (const auto& tap : record.value("taps", std::vector<std::string>{})) {
@@ -139,16 +143,20 @@ class Network : public DockerTest {
 
 TEST_F(Network, DefaultBridgeGivesTheContainerItsDockerAddressAndRoute) {
   for (const auto& runtime : kRuntimes) {
-    std::string n = start(runtime, {}, {"sh", "-c", "ip -4 -o addr show eth0; ip route; "
-                                                     "cat /sys/class/net/eth0/address; echo done; sleep 600"});
+    std::string n = start(runtime, {},
+                          {"sh", "-c",
+                           "ip -4 -o addr show eth0; ip route; "
+                           "cat /sys/class/net/eth0/address; echo done; sleep 600"});
     std::string logs = waitForLog(n, "done");
     std::string ip = inspect(n, "{{.NetworkSettings.IPAddress}}");
     std::string prefix = inspect(n, "{{.NetworkSettings.IPPrefixLen}}");
     std::string gateway = inspect(n, "{{.NetworkSettings.Gateway}}");
     std::string mac = inspect(n, "{{.NetworkSettings.MacAddress}}");
     ASSERT_FALSE(ip.empty()) << runtime;
-    EXPECT_NE(logs.find("inet " + ip + "/" + prefix + " "), std::string::npos) << runtime << ": " << logs;
-    EXPECT_NE(logs.find("default via " + gateway + " dev eth0"), std::string::npos) << runtime << ": " << logs;
+    EXPECT_NE(logs.find("inet " + ip + "/" + prefix + " "), std::string::npos)
+        << runtime << ": " << logs;
+    EXPECT_NE(logs.find("default via " + gateway + " dev eth0"), std::string::npos)
+        << runtime << ": " << logs;
     EXPECT_NE(logs.find(mac + "\n"), std::string::npos) << runtime << ": " << logs;
     // Only the container's interfaces: no tap, no second NIC.
     EXPECT_EQ(logs.find("2: eth1"), std::string::npos) << logs;
@@ -162,12 +170,14 @@ std::string bridgeGateway();
 // end the same: eth1 with the network's address, reaching its gateway; then no eth1, eth0 fine.
 TEST_F(Network, ConnectAndDisconnectWhileRunningLikeRunc) {
   std::string net = userNetwork();
-  std::string gateway = trim(docker({"network", "inspect", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}", net}).out);
+  std::string gateway = trim(
+      docker({"network", "inspect", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}", net}).out);
   ASSERT_FALSE(gateway.empty());
   auto poll = [](const std::function<bool()>& done, double seconds,
                  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now()) {
     for (;;) {
-      double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (done()) return elapsed;
       if (elapsed > seconds) return -1.0;
       usleep(100000);
@@ -177,17 +187,29 @@ TEST_F(Network, ConnectAndDisconnectWhileRunningLikeRunc) {
     std::string n = start(runtime, {}, {"sleep", "600"});
     auto connecting = std::chrono::steady_clock::now();
     ASSERT_EQ(docker({"network", "connect", net, n}).status, 0) << runtime;
-    std::string address = inspect(n, "{{(index .NetworkSettings.Networks \"" + net + "\").IPAddress}}");
-    double usable = poll([&] {
-      return docker({"exec", n, "sh", "-c", "ip -4 -o addr show eth1 | grep -q ' " + address + "/' && " +
-                                                reachable(gateway)}).out == "reached\n";
-    }, 30, connecting);
-    std::printf("[ network  ] %s: usable %.2f s after `docker network connect` began\n", runtime.c_str(), usable);
+    std::string address =
+        inspect(n, "{{(index .NetworkSettings.Networks \"" + net + "\").IPAddress}}");
+    double usable = poll(
+        [&] {
+          return docker({"exec", n, "sh", "-c",
+                         "ip -4 -o addr show eth1 | grep -q ' " + address + "/' && " +
+                             reachable(gateway)})
+                     .out == "reached\n";
+        },
+        30, connecting);
+    std::printf("[ network  ] %s: usable %.2f s after `docker network connect` began\n",
+                runtime.c_str(), usable);
     EXPECT_GE(usable, 0) << runtime << ": eth1 with " << address << " never reached " << gateway;
     ASSERT_EQ(docker({"network", "disconnect", net, n}).status, 0) << runtime;
-    double gone = poll([&] { return docker({"exec", n, "ls", "/sys/class/net"}).out == "eth0\nlo\n"; }, 15);
-    EXPECT_GE(gone, 0) << runtime << ": eth1 is still there: " << docker({"exec", n, "ls", "/sys/class/net"}).out;
-    EXPECT_EQ(docker({"exec", n, "sh", "-c", reachable(bridgeGateway())}).out, "reached\n") << runtime;
+    double gone = poll(
+        [&] {
+          return docker({"exec", n, "ls", "/sys/class/net"}).out == "eth0\nlo\n";
+        },
+        15);
+    EXPECT_GE(gone, 0) << runtime << ": eth1 is still there: "
+                       << docker({"exec", n, "ls", "/sys/class/net"}).out;
+    EXPECT_EQ(docker({"exec", n, "sh", "-c", reachable(bridgeGateway())}).out, "reached\n")
+        << runtime;
   }
 }
 
@@ -255,8 +277,8 @@ TEST_F(Network, UserDefinedNetworkReachesContainersByName) {
   // Each client resolves both servers through Docker's embedded DNS (127.0.0.11) and pings them.
   std::string script;
   for (const auto& server : {runcServer, runvirtServer}) {
-    script += "if nslookup -type=a " + server + " | grep -q '^Address: '; then echo -n '" + server + " '; " +
-              reachable(server) + "; fi; ";
+    script += "if nslookup -type=a " + server + " | grep -q '^Address: '; then echo -n '" + server +
+              " '; " + reachable(server) + "; fi; ";
   }
   Result r = expectSame({"--network", net, "busybox", "sh", "-c", script});
   EXPECT_EQ(r.out, runcServer + " reached\n" + runvirtServer + " reached\n") << r.err;
@@ -268,13 +290,15 @@ TEST_F(Network, EmbeddedDnsForwardsOtherNamesLikeUnderRunc) {
   // servers say (an address, or no such name), both runtimes must see the same.
   std::string net = userNetwork();
   for (const char* name : {"deb.debian.org", "no-such-name.invalid"}) {
-    Result r = expectSame({"--network", net, "busybox", "sh", "-c",
-                           std::string("nslookup -type=a ") + name + " | grep -E '^Address: |find'; echo $?"});
+    Result r = expectSame(
+        {"--network", net, "busybox", "sh", "-c",
+         std::string("nslookup -type=a ") + name + " | grep -E '^Address: |find'; echo $?"});
   }
 }
 
 TEST_F(Network, Ipv6AddressAndDefaultRouteAsUnderRunc) {
-  std::string net = userNetwork({"--ipv6", "--subnet", "10.213.0.0/24", "--subnet", "fd00:7276:6e65::/64"});
+  std::string net =
+      userNetwork({"--ipv6", "--subnet", "10.213.0.0/24", "--subnet", "fd00:7276:6e65::/64"});
   Result r = expectSame({"--network", net, "busybox", "sh", "-c",
                          "ip -6 addr show eth0 | grep global; ip -6 route | grep default; " +
                              reachable("-6 fd00:7276:6e65::1")});
@@ -288,15 +312,17 @@ TEST_F(Network, NetworkNoneHasOnlyLoopback) {
 }
 
 TEST_F(Network, HostNetworkIsRefusedWithAClearMessage) {
-  Result runc =
-      docker({"run", "--rm", "--runtime=runc", "--name", name("runc"), "--network", "host", "busybox", "true"});
+  Result runc = docker({"run", "--rm", "--runtime=runc", "--name", name("runc"), "--network",
+                        "host", "busybox", "true"});
   EXPECT_EQ(runc.status, 0) << runc.err;
-  Result runvirt = docker({"run", "--rm", "--runtime=runvirt", "--name", name("runvirt"), "--network", "host",
-                           "busybox", "true"});
+  Result runvirt = docker({"run", "--rm", "--runtime=runvirt", "--name", name("runvirt"),
+                           "--network", "host", "busybox", "true"});
   EXPECT_NE(runvirt.status, 0);
-  EXPECT_NE(runvirt.err.find("runvirt create failed: host networking is not supported: the container runs in its "
-                             "own VM (use a bridge network)"),
-            std::string::npos)
+  EXPECT_NE(
+      runvirt.err.find(
+          "runvirt create failed: host networking is not supported: the container runs in its "
+          "own VM (use a bridge network)"),
+      std::string::npos)
       << runvirt.err;
 }
 
@@ -308,8 +334,8 @@ TEST_F(Network, EtcFilesAreDockersOnEveryNetwork) {
   std::string net = userNetwork();
   for (const std::vector<std::string>& network : {std::vector<std::string>{}, {"--network", net}}) {
     std::vector<std::string> args = network;
-    for (std::string a : {"--hostname", "rvtest-host", "--add-host", "extra.example:10.9.8.7", "busybox", "sh",
-                          "-c"}) {
+    for (std::string a : {"--hostname", "rvtest-host", "--add-host", "extra.example:10.9.8.7",
+                          "busybox", "sh", "-c"}) {
       args.push_back(a);
     }
     args.push_back(script);

@@ -29,7 +29,8 @@ TEST_F(Process, MissingAndNonExecutableCommands) {
   for (const char* command : {"/does/not/exist", "nosuchcommand", "/etc/passwd"}) {
     auto results = runEach({"busybox", command});
     EXPECT_EQ(results[0].status, results[1].status) << command;
-    // runc's wording, with the runtime's name: "runc create failed: ..." / "runvirt create failed: ...".
+    // runc's wording, with the runtime's name: "runc create failed: ..." / "runvirt create failed:
+    // ...".
     auto detail = [](const std::string& err) {
       auto at = err.find("unable to start container process");
       return at == std::string::npos ? err : err.substr(at, err.find('\n', at) - at);
@@ -45,26 +46,29 @@ TEST_F(Process, ExitBySignalIs128PlusN) {
 }
 
 TEST_F(Process, EnvUserWorkdirHostname) {
-  expectSame({"-e", "GREETING=hello", "-u", "1000:1000", "-w", "/tmp", "--hostname", "guesthost", "busybox", "sh",
-              "-c", "echo $GREETING $(id -u):$(id -g) $(pwd) $(hostname) $HOME"});
+  expectSame({"-e", "GREETING=hello", "-u", "1000:1000", "-w", "/tmp", "--hostname", "guesthost",
+              "busybox", "sh", "-c", "echo $GREETING $(id -u):$(id -g) $(pwd) $(hostname) $HOME"});
   expectSame({"-u", "1000", "--group-add", "20", "busybox", "id"});
 }
 
 TEST_F(Process, Ulimits) {
-  Result r = expectSame({"--ulimit", "nofile=123:456", "busybox", "sh", "-c", "ulimit -n; ulimit -Hn"});
+  Result r =
+      expectSame({"--ulimit", "nofile=123:456", "busybox", "sh", "-c", "ulimit -n; ulimit -Hn"});
   EXPECT_EQ(r.out, "123\n456\n");
 }
 
 TEST_F(Process, Capabilities) {
-  const std::vector<std::string> show = {"busybox", "sh", "-c", "grep -E '^Cap(Eff|Bnd|Prm)' /proc/self/status"};
+  const std::vector<std::string> show = {"busybox", "sh", "-c",
+                                         "grep -E '^Cap(Eff|Bnd|Prm)' /proc/self/status"};
   expectSame(show);
-  std::vector<std::string> changed = {"--cap-drop", "ALL", "--cap-add", "NET_ADMIN", "--cap-add", "CHOWN"};
+  std::vector<std::string> changed = {"--cap-drop", "ALL",       "--cap-add",
+                                      "NET_ADMIN",  "--cap-add", "CHOWN"};
   changed.insert(changed.end(), show.begin(), show.end());
   expectSame(changed);
   // --privileged: every capability Docker 20.10 knows (0-37). runc itself fails here ("unable to
   // apply caps": this host's sandbox withholds some), so only runvirt's result is checked.
-  Result r = docker({"run", "--rm", "--runtime=runvirt", "--privileged", "--name", name("runvirt"), "busybox", "grep",
-                     "CapEff", "/proc/self/status"});
+  Result r = docker({"run", "--rm", "--runtime=runvirt", "--privileged", "--name", name("runvirt"),
+                     "busybox", "grep", "CapEff", "/proc/self/status"});
   EXPECT_EQ(r.out, "CapEff:\t0000003fffffffff\n") << r.err;
 }
 
@@ -73,12 +77,14 @@ TEST_F(Process, DefaultSeccompProfileIsEnforced) {
   EXPECT_EQ(r.out, "Seccomp:\t2\n");
   // Docker's default profile refuses unshare(CLONE_NEWUSER)... but not with seccomp=unconfined.
   expectSame({"busybox", "sh", "-c", "unshare -U true && echo allowed || echo refused"});
-  expectSame({"--security-opt", "seccomp=unconfined", "busybox", "grep", "Seccomp:", "/proc/self/status"});
+  expectSame(
+      {"--security-opt", "seccomp=unconfined", "busybox", "grep", "Seccomp:", "/proc/self/status"});
 }
 
 TEST_F(Process, ReadOnlyRootAndTmpfs) {
-  Result r = expectSame({"--read-only", "--tmpfs", "/scratch", "busybox", "sh", "-c",
-                         "touch /x 2>/dev/null && echo root-writable; touch /scratch/y && echo tmpfs-ok"});
+  Result r =
+      expectSame({"--read-only", "--tmpfs", "/scratch", "busybox", "sh", "-c",
+                  "touch /x 2>/dev/null && echo root-writable; touch /scratch/y && echo tmpfs-ok"});
   EXPECT_EQ(r.out, "tmpfs-ok\n");
 }
 

@@ -21,14 +21,16 @@ class Resources : public DockerTest {
  protected:
   // `docker run --rm --runtime=R ARGS...` for one runtime.
   Result runOn(const std::string& runtime, const std::vector<std::string>& args) {
-    std::vector<std::string> full = {"run", "--rm", "--runtime=" + runtime, "--name", name(runtime)};
+    std::vector<std::string> full = {"run", "--rm", "--runtime=" + runtime, "--name",
+                                     name(runtime)};
     full.insert(full.end(), args.begin(), args.end());
     return docker(full);
   }
 
   // Starts `busybox sleep 300` detached; returns the container id.
   std::string startSleeper(const std::string& runtime, const std::string& containerName) {
-    Result r = docker({"run", "-d", "--runtime=" + runtime, "--name", containerName, "busybox", "sleep", "300"});
+    Result r = docker(
+        {"run", "-d", "--runtime=" + runtime, "--name", containerName, "busybox", "sleep", "300"});
     EXPECT_EQ(r.status, 0) << r.err;
     return trim(r.out);
   }
@@ -60,7 +62,8 @@ double usageBytes(const std::string& memUsage) {
   return value;
 }
 
-constexpr const char* kAllocate200MB = "x=$(head -c 200000000 /dev/zero | tr '\\0' x); echo survived";
+constexpr const char* kAllocate200MB =
+    "x=$(head -c 200000000 /dev/zero | tr '\\0' x); echo survived";
 
 // The shell (the container's init) grows past the limit: the kernel OOM-kills it, exit 137.
 TEST_F(Resources, MemoryLimitOomKillsTheInitLikeRunc) {
@@ -72,7 +75,9 @@ TEST_F(Resources, MemoryLimitOomKillsTheInitLikeRunc) {
 // One allocation larger than the whole VM: it must still be the limit that stops it (137),
 // not the guest refusing the allocation (dd: out of memory, exit 1).
 TEST_F(Resources, AllocationLargerThanTheVmIsOomKilledLikeRunc) {
-  Result r = expectSame({"-m", "64m", "busybox", "dd", "if=/dev/zero", "of=/dev/null", "bs=200M", "count=1"}, "", 137);
+  Result r = expectSame(
+      {"-m", "64m", "busybox", "dd", "if=/dev/zero", "of=/dev/null", "bs=200M", "count=1"}, "",
+      137);
   EXPECT_EQ(r.status, 137) << r.err;
 }
 
@@ -87,10 +92,12 @@ TEST_F(Resources, StayingUnderTheLimitIsUnaffected) {
 // runc shows this host's cgroup v1 memory hierarchy; the guest shows cgroup v2, rooted at the
 // container's own cgroup.
 TEST_F(Resources, TheContainerSeesItsMemoryLimit) {
-  Result runc = runOn("runc", {"-m", "64m", "busybox", "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"});
+  Result runc =
+      runOn("runc", {"-m", "64m", "busybox", "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes"});
   EXPECT_EQ(trim(runc.out), "67108864") << runc.err;
-  Result runvirt = runOn("runvirt", {"-m", "64m", "--pids-limit", "10", "busybox", "sh", "-c",
-                                     "cat /proc/self/cgroup /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max"});
+  Result runvirt =
+      runOn("runvirt", {"-m", "64m", "--pids-limit", "10", "busybox", "sh", "-c",
+                        "cat /proc/self/cgroup /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max"});
   EXPECT_EQ(runvirt.status, 0) << runvirt.err;
   EXPECT_EQ(runvirt.out, "0::/\n67108864\n10\n");
 }
@@ -120,10 +127,12 @@ TEST_F(Resources, DockerStatsShowsTheVmsHostMemory) {
   std::string n = name("runvirt", "stats");
   std::string id = startSleeper("runvirt", n);
   ASSERT_FALSE(id.empty());
-  std::string monitorCgroups = command({"cat", "/proc/" + inspect(n, "{{.State.Pid}}") + "/cgroup"}).out;
+  std::string monitorCgroups =
+      command({"cat", "/proc/" + inspect(n, "{{.State.Pid}}") + "/cgroup"}).out;
   EXPECT_NE(monitorCgroups.find("memory:/docker/" + id), std::string::npos) << monitorCgroups;
   Result procs = command({"cat", "/sys/fs/cgroup/memory/docker/" + id + "/cgroup.procs"});
-  EXPECT_GE(std::count(procs.out.begin(), procs.out.end(), '\n'), 3) << "monitor, QEMU, virtiofsd: " << procs.out;
+  EXPECT_GE(std::count(procs.out.begin(), procs.out.end(), '\n'), 3)
+      << "monitor, QEMU, virtiofsd: " << procs.out;
   Result stats = docker({"stats", "--no-stream", "--format", "{{.MemUsage}}", n});
   ASSERT_EQ(stats.status, 0) << stats.err;
   // A busybox sleep under runc shows under 1 MiB; the VM (guest RAM it touched, QEMU's own
@@ -151,8 +160,8 @@ TEST_F(Resources, RemoveLeavesNoCgroupBehind) {
 TEST_F(Resources, NoFalseOomReport) {
   for (const auto& runtime : kRuntimes) {
     std::string n = name(runtime, "oom");
-    Result r = docker({"run", "--runtime=" + runtime, "--name", n, "-m", "64m", "busybox", "dd", "if=/dev/zero",
-                       "of=/dev/null", "bs=30M", "count=1"});
+    Result r = docker({"run", "--runtime=" + runtime, "--name", n, "-m", "64m", "busybox", "dd",
+                       "if=/dev/zero", "of=/dev/null", "bs=30M", "count=1"});
     EXPECT_EQ(r.status, 0) << runtime << ": " << r.err;
     EXPECT_EQ(inspect(n, "{{.State.OOMKilled}}"), "false") << runtime;
   }

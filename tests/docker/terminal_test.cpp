@@ -14,16 +14,17 @@ class Terminal : public DockerTest {
 
 TEST_F(Terminal, WindowSizeReachesTheContainer) {
   for (const auto& runtime : kRuntimes) {
-    Result r = inPty("stty rows 40 cols 100; docker run --rm -t --runtime=" + runtime + " --name " + name(runtime) +
-                     " busybox sh -c 'sleep 1; stty size'");
+    Result r = inPty("stty rows 40 cols 100; docker run --rm -t --runtime=" + runtime + " --name " +
+                     name(runtime) + " busybox sh -c 'sleep 1; stty size'");
     EXPECT_NE(r.out.find("40 100"), std::string::npos) << runtime << ": " << r.out;
   }
 }
 
 TEST_F(Terminal, InteractiveShell) {
   for (const auto& runtime : kRuntimes) {
-    Result r = inPty("docker run --rm -it --runtime=" + runtime + " --name " + name(runtime) + " busybox sh",
-                     "echo hello-$((40+2))\nexit 3\n");
+    Result r = inPty(
+        "docker run --rm -it --runtime=" + runtime + " --name " + name(runtime) + " busybox sh",
+        "echo hello-$((40+2))\nexit 3\n");
     EXPECT_NE(r.out.find("hello-42"), std::string::npos) << runtime << ": " << r.out;
     EXPECT_EQ(r.status, 3) << runtime;
   }
@@ -32,7 +33,8 @@ TEST_F(Terminal, InteractiveShell) {
 TEST_F(Terminal, Attach) {
   for (const auto& runtime : kRuntimes) {
     std::string n = name(runtime);
-    ASSERT_EQ(docker({"run", "-dit", "--runtime=" + runtime, "--name", n, "busybox", "sh"}).status, 0);
+    ASSERT_EQ(docker({"run", "-dit", "--runtime=" + runtime, "--name", n, "busybox", "sh"}).status,
+              0);
     Result r = inPty("docker attach " + n, "echo attached-$((1+1))\nexit\n");
     EXPECT_NE(r.out.find("attached-2"), std::string::npos) << runtime << ": " << r.out;
   }

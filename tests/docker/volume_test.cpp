@@ -32,8 +32,9 @@ class Volumes : public DockerTest {
 
 TEST_F(Volumes, ReadWriteBind) {
   for (const auto& runtime : kRuntimes) {
-    Result r = docker({"run", "--rm", "--runtime=" + runtime, "--name", name(runtime), "-v", dir_ + ":/data",
-                       "busybox", "sh", "-c", "cat /data/file; echo " + runtime + " > /data/" + runtime});
+    Result r = docker({"run", "--rm", "--runtime=" + runtime, "--name", name(runtime), "-v",
+                       dir_ + ":/data", "busybox", "sh", "-c",
+                       "cat /data/file; echo " + runtime + " > /data/" + runtime});
     EXPECT_EQ(r.out, "original\n") << runtime << ": " << r.err;
     EXPECT_EQ(read(dir_ + "/" + runtime), runtime + "\n");
   }
@@ -48,8 +49,8 @@ TEST_F(Volumes, ReadOnlyBind) {
 TEST_F(Volumes, ReadOnlyHoldsAgainstAPrivilegedGuestRoot) {
   // Under runc a privileged container may remount the bind rw; under runvirt the host bind
   // itself is read-only, so the host file cannot change whatever the guest does.
-  Result r = docker({"run", "--rm", "--runtime=runvirt", "--privileged", "--name", name("runvirt"), "-v",
-                     dir_ + ":/data:ro", "busybox", "sh", "-c",
+  Result r = docker({"run", "--rm", "--runtime=runvirt", "--privileged", "--name", name("runvirt"),
+                     "-v", dir_ + ":/data:ro", "busybox", "sh", "-c",
                      "mount -o remount,rw /data; echo changed > /data/file; cat /data/file"});
   EXPECT_EQ(r.out, "original\n") << r.err;
   EXPECT_EQ(read(dir_ + "/file"), "original\n");
@@ -59,11 +60,11 @@ TEST_F(Volumes, NamedVolumeOutlivesTheContainer) {
   for (const auto& runtime : kRuntimes) {
     std::string volume = "rvtest-vol-" + runtime;
     docker({"volume", "rm", "-f", volume});
-    Result write = docker({"run", "--rm", "--runtime=" + runtime, "--name", name(runtime), "-v", volume + ":/v",
-                           "busybox", "sh", "-c", "echo kept > /v/note"});
+    Result write = docker({"run", "--rm", "--runtime=" + runtime, "--name", name(runtime), "-v",
+                           volume + ":/v", "busybox", "sh", "-c", "echo kept > /v/note"});
     EXPECT_EQ(write.status, 0) << write.err;
-    Result readBack = docker({"run", "--rm", "--runtime=" + runtime, "--name", name(runtime), "-v", volume + ":/v",
-                              "busybox", "cat", "/v/note"});
+    Result readBack = docker({"run", "--rm", "--runtime=" + runtime, "--name", name(runtime), "-v",
+                              volume + ":/v", "busybox", "cat", "/v/note"});
     EXPECT_EQ(readBack.out, "kept\n") << runtime;
     docker({"volume", "rm", "-f", volume});
   }
@@ -77,8 +78,10 @@ TEST_F(Volumes, HostChangesReadAsNewInsideLikeRunc) {
     { std::ofstream(dir_ + "/file", std::ios::trunc) << "original\n"; }
     startBusybox(runtime, {"-v", dir_ + ":/data"},
                  {"sh", "-c",
-                  "cat /data/file > /data/first-" + runtime + "; i=0; while [ \"$(cat /data/file)\" != changed-by-host ] "
-                  "&& [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; echo $i > /data/seen-" + runtime + "; sleep 600"});
+                  "cat /data/file > /data/first-" + runtime +
+                      "; i=0; while [ \"$(cat /data/file)\" != changed-by-host ] "
+                      "&& [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; echo $i > /data/seen-" +
+                      runtime + "; sleep 600"});
     auto waitFor = [&](const std::string& path) {
       for (int i = 0; i < 600 && read(path).empty(); ++i) usleep(100 * 1000);
       return read(path);
@@ -87,15 +90,16 @@ TEST_F(Volumes, HostChangesReadAsNewInsideLikeRunc) {
     { std::ofstream(dir_ + "/file", std::ios::trunc) << "changed-by-host\n"; }
     std::string seen = waitFor(dir_ + "/seen-" + runtime);
     ASSERT_FALSE(seen.empty()) << runtime << " never reported";
-    std::printf("[ volumes  ] %s saw the host's change after %s tenths of a second\n", runtime.c_str(),
-                trim(seen).c_str());
+    std::printf("[ volumes  ] %s saw the host's change after %s tenths of a second\n",
+                runtime.c_str(), trim(seen).c_str());
     EXPECT_LT(std::stoi(seen), 15) << runtime << " kept reading the old content";
   }
 }
 
 TEST_F(Volumes, DockerManagedFiles) {
-  Result r = expectSame({"--hostname", "myhost", "busybox", "sh", "-c",
-                         "cat /etc/hostname; grep -c myhost /etc/hosts; test -s /etc/resolv.conf && echo resolv"});
+  Result r = expectSame(
+      {"--hostname", "myhost", "busybox", "sh", "-c",
+       "cat /etc/hostname; grep -c myhost /etc/hosts; test -s /etc/resolv.conf && echo resolv"});
   EXPECT_EQ(r.out, "myhost\n1\nresolv\n");
 }
 

@@ -25,8 +25,8 @@ constexpr int kFirstPid = 100;
 int pidOf(agent::ProcessId process) { return kFirstPid + static_cast<int>(process); }
 
 std::string header(std::uint32_t length, std::uint8_t type) {
-  return {char(length >> 24), char((length >> 16) & 0xff), char((length >> 8) & 0xff), char(length & 0xff),
-          char(type)};
+  return {char(length >> 24), char((length >> 16) & 0xff), char((length >> 8) & 0xff),
+          char(length & 0xff), char(type)};
 }
 
 }  // namespace
@@ -42,7 +42,8 @@ FakeAgent::FakeAgent(Options options) : options_(std::move(options)) {
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) throwErrno("socketpair");
   channel_.reset(fds[0]);
   hostEnd_.reset(fds[1]);  // left blocking: AgentClient::adopt must make it non-blocking itself
-  if (fcntl(channel_.get(), F_SETFL, O_NONBLOCK) < 0) throwErrno("make the fake agent's end non-blocking");
+  if (fcntl(channel_.get(), F_SETFL, O_NONBLOCK) < 0)
+    throwErrno("make the fake agent's end non-blocking");
   start();
 }
 
@@ -50,12 +51,14 @@ FakeAgent::FakeAgent(const std::string& socketPath, Options options)
     : options_(std::move(options)), socketPath_(socketPath) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (socketPath.size() >= sizeof addr.sun_path) throw Error("fake agent socket path too long: " + socketPath);
+  if (socketPath.size() >= sizeof addr.sun_path)
+    throw Error("fake agent socket path too long: " + socketPath);
   std::strncpy(addr.sun_path, socketPath.c_str(), sizeof addr.sun_path - 1);
   listener_.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!listener_) throwErrno("socket");
   unlink(socketPath.c_str());
-  if (bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) throwErrno("bind " + socketPath);
+  if (bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    throwErrno("bind " + socketPath);
   if (listen(listener_.get(), 1) < 0) throwErrno("listen on " + socketPath);
   start();
 }
@@ -135,7 +138,8 @@ void FakeAgent::closeChannel() {
 }
 
 std::string FakeAgent::oversizedFrameHeader() {
-  return header(static_cast<std::uint32_t>(agent::kMaxFramePayload + 1), std::uint8_t(agent::FrameType::Message));
+  return header(static_cast<std::uint32_t>(agent::kMaxFramePayload + 1),
+                std::uint8_t(agent::FrameType::Message));
 }
 
 std::string FakeAgent::unknownFrameType() { return header(2, 7) + "hi"; }
@@ -151,13 +155,16 @@ FakeAgent::Recorded FakeAgent::recorded() const {
   return recorded_;
 }
 
-bool FakeAgent::waitUntil(const std::function<bool(const Recorded&)>& condition, double timeoutSeconds) const {
+bool FakeAgent::waitUntil(const std::function<bool(const Recorded&)>& condition,
+                          double timeoutSeconds) const {
   std::unique_lock lock(mutex_);
-  return changed_.wait_for(lock, std::chrono::duration<double>(timeoutSeconds), [&] { return condition(recorded_); });
+  return changed_.wait_for(lock, std::chrono::duration<double>(timeoutSeconds),
+                           [&] { return condition(recorded_); });
 }
 
 bool FakeAgent::waitForRequests(std::size_t count, double timeoutSeconds) const {
-  return waitUntil([count](const Recorded& r) { return r.requests.size() >= count; }, timeoutSeconds);
+  return waitUntil([count](const Recorded& r) { return r.requests.size() >= count; },
+                   timeoutSeconds);
 }
 
 // ---- the fake's thread ----
@@ -278,7 +285,8 @@ void FakeAgent::handleFrame(const agent::Frame& frame) {
     agent::HostMessage message = agent::parseHostMessage(agent::decodeMessage(frame.payload));
     if (const auto* ack = std::get_if<agent::HelloAck>(&message)) {
       ++recorded_.helloAcks;
-      if (ack->version != agent::kProtocolVersion) throw Error("host speaks protocol " + std::to_string(ack->version));
+      if (ack->version != agent::kProtocolVersion)
+        throw Error("host speaks protocol " + std::to_string(ack->version));
       return;
     }
     // The real agent stops at a request before the host's hello: it answers nothing.
@@ -347,7 +355,8 @@ void FakeAgent::runScript(agent::ProcessId process, const ProcessScript& script)
 void FakeAgent::deliverSignal(const agent::SignalProcess& signal) {
   std::vector<agent::ProcessId> killed;
   for (const auto& [process, script] : running_) {
-    if ((signal.all || process == signal.process) && script.diesOfSignals) killed.push_back(process);
+    if ((signal.all || process == signal.process) && script.diesOfSignals)
+      killed.push_back(process);
   }
   for (agent::ProcessId process : killed) queueExit({process, 0, signal.signal});
 }
@@ -356,7 +365,8 @@ void FakeAgent::queueMessage(const agent::GuestMessage& message) {
   queue(agent::encodeMessage(agent::toJson(message)));
 }
 
-void FakeAgent::queueOutput(agent::ProcessId process, agent::Stream stream, std::string_view bytes) {
+void FakeAgent::queueOutput(agent::ProcessId process, agent::Stream stream,
+                            std::string_view bytes) {
   while (!bytes.empty()) {
     std::size_t n = std::min(bytes.size(), agent::kMaxDataChunk);
     queue(agent::encodeData(process, stream, bytes.substr(0, n)));

@@ -28,8 +28,9 @@ namespace runvirt::test {
 class FakeAgent {
  public:
   struct Options {
-    agent::Hello hello = hostHello();  // said as soon as a host is connected (a wrong one: change it)
-    bool sayHello = true;              // false: never says hello (a guest that does not boot)
+    agent::Hello hello =
+        hostHello();       // said as soon as a host is connected (a wrong one: change it)
+    bool sayHello = true;  // false: never says hello (a guest that does not boot)
     // Hellos repeated right after the first: a hostile guest growing the host's memory.
     std::size_t repeatedHellos = 0;
   };
@@ -43,17 +44,21 @@ class FakeAgent {
     static Answer success() { return {}; }
     static Answer error(std::string message) { return {Kind::Error, std::move(message)}; }
     static Answer silence() { return {Kind::Silence, {}}; }  // never answers: a hung guest
-    static Answer close() { return {Kind::Close, {}}; }      // closes the channel: a guest dying mid-call
-    static Answer raw(std::string bytes) { return {Kind::Raw, std::move(bytes)}; }  // instead of a response
+    static Answer close() {
+      return {Kind::Close, {}};
+    }  // closes the channel: a guest dying mid-call
+    static Answer raw(std::string bytes) {
+      return {Kind::Raw, std::move(bytes)};
+    }  // instead of a response
   };
 
   // What a process does once start_container (process 0) or exec_process started it.
   struct ProcessScript {
-    std::string out;  // its stdout, sent right after the response
-    std::string err;  // its stderr, after the stdout
+    std::string out;              // its stdout, sent right after the response
+    std::string err;              // its stderr, after the stdout
     std::optional<int> exitCode;  // then it exits with this code,
     int killedBy = 0;             // or is killed by this signal; neither: it runs until sendExit()
-    bool diesOfSignals = false;   // while it runs, a signal_process for it kills it with that signal
+    bool diesOfSignals = false;  // while it runs, a signal_process for it kills it with that signal
   };
 
   // What the host sent, in order.
@@ -110,7 +115,8 @@ class FakeAgent {
   // ---- what it saw ----
   Recorded recorded() const;
   // Waits until `condition` holds for what was recorded; false when `timeoutSeconds` passed.
-  bool waitUntil(const std::function<bool(const Recorded&)>& condition, double timeoutSeconds = 5) const;
+  bool waitUntil(const std::function<bool(const Recorded&)>& condition,
+                 double timeoutSeconds = 5) const;
   bool waitForRequests(std::size_t count, double timeoutSeconds = 5) const;
 
  private:

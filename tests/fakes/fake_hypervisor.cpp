@@ -19,7 +19,9 @@ class Connection : public backend::Hypervisor {
   void suspend(const std::string& name) override { fake_.suspend(name); }
   void resume(const std::string& name) override { fake_.resume(name); }
   std::vector<backend::DomainInfo> listDomains() override { return fake_.listDomains(); }
-  void attachDevice(const std::string& name, const std::string& xml) override { fake_.attachDevice(name, xml); }
+  void attachDevice(const std::string& name, const std::string& xml) override {
+    fake_.attachDevice(name, xml);
+  }
   bool detachDevice(const std::string& name, const std::string& alias) override {
     return fake_.detachDevice(name, alias);
   }
@@ -55,9 +57,11 @@ std::string attribute(const std::string& xml, const std::string& opening, const 
 std::string agentSocketPath(const std::string& xml) {
   const std::string opening = "<channel type='unix'>";
   const std::string target = "name='" + std::string(agent::kChannelName) + "'";
-  for (auto start = xml.find(opening); start != std::string::npos; start = xml.find(opening, start + 1)) {
+  for (auto start = xml.find(opening); start != std::string::npos;
+       start = xml.find(opening, start + 1)) {
     std::string channel = xml.substr(start, xml.find("</channel>", start) - start);
-    if (channel.find(target) != std::string::npos) return attribute(channel, "<source mode='bind'", "path");
+    if (channel.find(target) != std::string::npos)
+      return attribute(channel, "<source mode='bind'", "path");
   }
   return "";
 }
@@ -77,7 +81,9 @@ void FakeHypervisor::addDomain(const std::string& name, backend::DomainState sta
   owners_[name] = std::move(owner);
 }
 
-void FakeHypervisor::failCall(std::size_t n, std::string message) { failures_[n] = std::move(message); }
+void FakeHypervisor::failCall(std::size_t n, std::string message) {
+  failures_[n] = std::move(message);
+}
 
 void FakeHypervisor::record(const std::string& call) {
   calls_.push_back(call);
@@ -91,20 +97,24 @@ void FakeHypervisor::requireDomain(const std::string& name) const {
 void FakeHypervisor::startTransient(const std::string& xml) {
   std::string name = domainName(xml);
   record("startTransient " + name);
-  if (hasDomain(name)) throw Error("domain " + quote(name) + " already exists", ErrorKind::AlreadyExists);
+  if (hasDomain(name))
+    throw Error("domain " + quote(name) + " already exists", ErrorKind::AlreadyExists);
   startedXml_.push_back(xml);
   domains_[name] = backend::DomainState::Running;
   auto metadata = xml.find("<metadata>");
-  if (metadata != std::string::npos) owners_[name] = backend::parseOwnerMetadata(xml.substr(metadata + 10));
+  if (metadata != std::string::npos)
+    owners_[name] = backend::parseOwnerMetadata(xml.substr(metadata + 10));
   if (!agentOptions_) return;
   std::string socket = agentSocketPath(xml);
-  if (socket.empty()) throw Error("fake hypervisor: domain " + quote(name) + " has no agent channel");
+  if (socket.empty())
+    throw Error("fake hypervisor: domain " + quote(name) + " has no agent channel");
   auto agent = std::make_unique<FakeAgent>(socket, *agentOptions_);
   if (agentScript_) agentScript_(*agent);
   agents_[name] = std::move(agent);
 }
 
-void FakeHypervisor::serveAgents(FakeAgent::Options options, std::function<void(FakeAgent&)> script) {
+void FakeHypervisor::serveAgents(FakeAgent::Options options,
+                                 std::function<void(FakeAgent&)> script) {
   agentOptions_ = std::move(options);
   agentScript_ = std::move(script);
 }

@@ -23,7 +23,8 @@ class FakeHypervisor : public backend::Hypervisor {
   backend::HypervisorFactory factory();
 
   // Domains the fake knows about, as if libvirt had them.
-  void addDomain(const std::string& name, backend::DomainState state = backend::DomainState::Running,
+  void addDomain(const std::string& name,
+                 backend::DomainState state = backend::DomainState::Running,
                  std::optional<backend::VmOwner> owner = std::nullopt);
   bool hasDomain(const std::string& name) const { return domains_.count(name) > 0; }
   backend::DomainState domainState(const std::string& name) const { return domains_.at(name); }
@@ -59,7 +60,9 @@ class FakeHypervisor : public backend::Hypervisor {
   bool detachDevice(const std::string& name, const std::string& alias) override;
   std::string liveXml(const std::string& name) override;
   // The devices plugged into `name` since it started, by alias.
-  const std::map<std::string, std::string>& pluggedDevices(const std::string& name) { return devices_[name]; }
+  const std::map<std::string, std::string>& pluggedDevices(const std::string& name) {
+    return devices_[name];
+  }
   std::string versions() override;
 
  private:

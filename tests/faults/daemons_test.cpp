@@ -18,12 +18,14 @@ class Daemons : public FaultTest {
     std::string vmUptimeBefore = docker({"exec", c, "cut", "-d.", "-f1", "/proc/uptime"}).out;
     ReachabilityProbe probe(c);
     double stopped = stopDaemon("libvirtd", signal, 10);
-    EXPECT_GE(stopped, 0) << "libvirtd did not exit within 10 s of " << (signal == SIGTERM ? "TERM" : "KILL");
+    EXPECT_GE(stopped, 0) << "libvirtd did not exit within 10 s of "
+                          << (signal == SIGTERM ? "TERM" : "KILL");
     sleepFor(downSeconds);
     startDaemons();
     double outage = probe.stop();
-    std::printf("[ fault    ] libvirtd %s: exited in %.2f s, down %.0f s; container unreachable %.2f s\n",
-                signal == SIGTERM ? "TERM" : "KILL", stopped, downSeconds, outage);
+    std::printf(
+        "[ fault    ] libvirtd %s: exited in %.2f s, down %.0f s; container unreachable %.2f s\n",
+        signal == SIGTERM ? "TERM" : "KILL", stopped, downSeconds, outage);
     EXPECT_EQ(outage, 0) << "the container did not answer exec for " << outage << " s";
     expectUsable(c);
     // The same VM, not a new one: the guest's uptime went on.
@@ -70,7 +72,8 @@ TEST_F(Daemons, LibvirtdStopsWithinTenSecondsWithTenContainers) {
   for (int i = 0; i < 10; ++i) containers.push_back(startTicker({"--network", "none"}));
   for (int round = 1; round <= 3; ++round) {
     double stopped = stopDaemon("libvirtd", SIGTERM, 10);
-    std::printf("[ fault    ] round %d: libvirtd exited %.2f s after TERM with 10 containers\n", round, stopped);
+    std::printf("[ fault    ] round %d: libvirtd exited %.2f s after TERM with 10 containers\n",
+                round, stopped);
     EXPECT_GE(stopped, 0) << "round " << round << ": libvirtd still running 10 s after TERM";
     startDaemons();
   }

@@ -20,7 +20,8 @@ std::size_t logLines(const std::string& container) {
 void FaultTest::SetUpTestSuite() {
   startDaemons();
   Result info = docker({"info", "--format", "{{json .Runtimes}}"}, 30);
-  ASSERT_NE(info.out.find("\"runvirt\""), std::string::npos) << "runvirt is not a Docker runtime: " << info.out;
+  ASSERT_NE(info.out.find("\"runvirt\""), std::string::npos)
+      << "runvirt is not a Docker runtime: " << info.out;
 }
 
 void FaultTest::SetUp() {
@@ -53,7 +54,8 @@ std::string FaultTest::startTicker(const std::vector<std::string>& options) {
   std::string n = name();
   std::vector<std::string> args = {"run", "-d", "--runtime=runvirt", "--name", n};
   args.insert(args.end(), options.begin(), options.end());
-  for (std::string a : {"busybox", "sh", "-c", "while true; do echo tick; sleep 1; done"}) args.push_back(a);
+  for (std::string a : {"busybox", "sh", "-c", "while true; do echo tick; sleep 1; done"})
+    args.push_back(a);
   Result r = docker(args);
   EXPECT_EQ(r.status, 0) << r.err;
   return n;
@@ -72,7 +74,8 @@ void FaultTest::expectUsable(const std::string& container) {
   std::size_t lines = logLines(container);
   sleepFor(2.5);
   EXPECT_GT(logLines(container), lines) << "the container's log stopped growing";
-  std::string gateway = inspect(container, "{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}");
+  std::string gateway =
+      inspect(container, "{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}");
   if (!gateway.empty()) {
     Result ping = docker({"exec", container, "ping", "-c", "1", "-W", "5", gateway});
     EXPECT_EQ(ping.status, 0) << "network: " << ping.out << ping.err;

@@ -67,7 +67,9 @@ double now() {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-void sleepFor(double seconds) { std::this_thread::sleep_for(std::chrono::duration<double>(seconds)); }
+void sleepFor(double seconds) {
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+}
 
 pid_t pidOf(const std::string& comm) {
   for (const auto& name : entries("/proc")) {
@@ -124,8 +126,8 @@ void startDaemons() {
 
 Traces runvirtTraces() {
   Traces t;
-  t["libvirt domain"] =
-      linesContaining(run({"virsh", "-c", "qemu:///system", "list", "--all", "--name"}, "", 30).out, "runvirt-");
+  t["libvirt domain"] = linesContaining(
+      run({"virsh", "-c", "qemu:///system", "list", "--all", "--name"}, "", 30).out, "runvirt-");
   t["tap device"] = linesContaining(run({"ip", "-o", "link"}).out, ": rv");
   t["mount"] = linesContaining(readFile("/proc/self/mountinfo"), std::string(" ") + kVmDir + "/");
   for (const auto& name : entries(kVmDir)) {
@@ -133,7 +135,8 @@ Traces runvirtTraces() {
   }
   for (const auto& name : entries(kDockerRuntimeRoot)) {
     std::string record = readFile(std::string(kDockerRuntimeRoot) + "/" + name + "/state.json");
-    if (record.find("\"domainName\"") != std::string::npos) t["runvirt state directory"].insert(name);
+    if (record.find("\"domainName\"") != std::string::npos)
+      t["runvirt state directory"].insert(name);
   }
   for (const auto& name : entries("/sys/fs/cgroup/memory/docker")) {
     if (name.size() == 64) t["docker cgroup"].insert(name);

@@ -16,7 +16,8 @@ namespace runvirt::faults {
 using testsupport::Result;
 
 // Runs a command (no shell), failing the test after `timeoutSeconds`.
-Result run(const std::vector<std::string>& argv, const std::string& input = "", double timeoutSeconds = 180);
+Result run(const std::vector<std::string>& argv, const std::string& input = "",
+           double timeoutSeconds = 180);
 Result docker(const std::vector<std::string>& args, double timeoutSeconds = 180);
 
 double now();

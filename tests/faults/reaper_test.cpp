@@ -30,11 +30,13 @@ class Reaper : public RuntimeTest {
   }
 
   bool domainExists(const std::string& domain) {
-    return runCommand({"virsh", "-c", "qemu:///system", "list", "--all", "--name"}).out.find(domain) !=
-           std::string::npos;
+    return runCommand({"virsh", "-c", "qemu:///system", "list", "--all", "--name"})
+               .out.find(domain) != std::string::npos;
   }
 
-  bool mountedUnder(const std::string& dir) { return readFile("/proc/self/mountinfo").find(dir) != std::string::npos; }
+  bool mountedUnder(const std::string& dir) {
+    return readFile("/proc/self/mountinfo").find(dir) != std::string::npos;
+  }
 
   // What the VM of `record` holds on the host is gone: domain, VM directory and its mounts.
   void expectVmGone(const nlohmann::json& record) {
@@ -55,7 +57,8 @@ TEST_F(Reaper, KilledMonitorsVmIsReapedAndDeleteStillWorks) {
   // Without its monitor the VM would run on: the reaper finds it by its owner.
   Result dryRun = runvirt({"gc", "--dry-run"});
   EXPECT_EQ(dryRun.status, 0) << dryRun.err;
-  EXPECT_NE(dryRun.out.find(before["domainName"].get<std::string>()), std::string::npos) << dryRun.out;
+  EXPECT_NE(dryRun.out.find(before["domainName"].get<std::string>()), std::string::npos)
+      << dryRun.out;
   EXPECT_TRUE(domainExists(before["domainName"])) << "--dry-run removed something";
   Result gc = runvirt({"gc"});
   EXPECT_EQ(gc.status, 0) << gc.err;
@@ -68,8 +71,8 @@ TEST_F(Reaper, KilledMonitorsVmIsReapedAndDeleteStillWorks) {
 
 TEST_F(Reaper, KilledCreateLeavesNothing) {
   std::string bundle = makeBundle({"sleep", "600"});
-  std::vector<std::string> argv = {runtimeBinary(), "--root", root_, "--config", runtimeConfig(),
-                                   "create", "--bundle", bundle, "halfway"};
+  std::vector<std::string> argv = {runtimeBinary(), "--root",   root_,  "--config", runtimeConfig(),
+                                   "create",        "--bundle", bundle, "halfway"};
   pid_t create = fork();
   if (create == 0) {
     std::vector<char*> args;
@@ -88,7 +91,8 @@ TEST_F(Reaper, KilledCreateLeavesNothing) {
   kill(create, SIGKILL);
   waitpid(create, nullptr, 0);
   // The monitor finds nobody to report to and takes the VM down itself.
-  for (double start = now(); now() - start < 60 && domainExists(halfway["domainName"]); sleepFor(0.2)) {
+  for (double start = now(); now() - start < 60 && domainExists(halfway["domainName"]);
+       sleepFor(0.2)) {
   }
   expectVmGone(halfway);
   EXPECT_EQ(state("halfway")["status"], "stopped");
@@ -103,7 +107,8 @@ TEST_F(Reaper, NeverDeletedContainerHoldsNoVmOnceReaped) {
   EXPECT_TRUE(waitForStatus("forgotten", "stopped", 30));
   nlohmann::json stopped = record("forgotten");
   // The monitor ends its VM on its way out, after the workload's output has drained.
-  for (double start = now(); now() - start < 10 && domainExists(stopped["domainName"]); sleepFor(0.1)) {
+  for (double start = now(); now() - start < 10 && domainExists(stopped["domainName"]);
+       sleepFor(0.1)) {
   }
   EXPECT_FALSE(domainExists(stopped["domainName"])) << "the monitor left its VM running";
   EXPECT_EQ(runvirt({"gc"}).status, 0);
@@ -153,11 +158,13 @@ TEST_F(Reaper, UnansweringLibvirtFailsWithinFiveSecondsAndLeavesNothing) {
   ASSERT_EQ(listen(server, 16), 0);
   std::string uri = "qemu+unix:///system?socket=" + socketPath;
   std::string config = scratch_ + "/silent-libvirt.toml";
-  std::ofstream(config) << readFile(runtimeConfig()) << "\n[runtime]\nlibvirt_uri = \"" << uri << "\"\n";
+  std::ofstream(config) << readFile(runtimeConfig()) << "\n[runtime]\nlibvirt_uri = \"" << uri
+                        << "\"\n";
   std::string bundle = makeBundle({"true"});
   faults::Traces before = faults::runvirtTraces();
   double start = now();
-  Result r = runCommand({runtimeBinary(), "--root", root_, "--config", config, "run", "--bundle", bundle, "silent"});
+  Result r = runCommand(
+      {runtimeBinary(), "--root", root_, "--config", config, "run", "--bundle", bundle, "silent"});
   double took = now() - start;
   close(server);
   EXPECT_NE(r.status, 0);

@@ -34,13 +34,14 @@ class VmDeath : public FaultTest {
     return -1;
   }
 
-  void killAndExpectExit(const std::string& what, const std::vector<pid_t>& pids, const std::string& container,
-                         double timeoutSeconds, int expectedStatus) {
+  void killAndExpectExit(const std::string& what, const std::vector<pid_t>& pids,
+                         const std::string& container, double timeoutSeconds, int expectedStatus) {
     ASSERT_FALSE(pids.empty()) << "no " << what << " process found";
     for (pid_t pid : pids) kill(pid, SIGKILL);
     double exited = waitForExit(container, timeoutSeconds);
     std::printf("[ fault    ] %s killed: Docker saw the exit after %.2f s\n", what.c_str(), exited);
-    EXPECT_GE(exited, 0) << "the container did not exit within " << timeoutSeconds << " s of " << what << "'s death";
+    EXPECT_GE(exited, 0) << "the container did not exit within " << timeoutSeconds << " s of "
+                         << what << "'s death";
     EXPECT_EQ(inspect(container, "{{.State.ExitCode}}"), std::to_string(expectedStatus));
     EXPECT_EQ(docker({"rm", container}).status, 0);
   }
@@ -50,7 +51,8 @@ TEST_F(VmDeath, VirtiofsdKilledEndsTheContainerWithinFiveSeconds) {
   std::string c = startTicker();
   std::string domain = domainOf(c);
   ASSERT_FALSE(domain.empty());
-  killAndExpectExit("virtiofsd", pidsWithCommandLine("source=/run/runvirt-vms/" + domain + "/share"), c, 5, 137);
+  killAndExpectExit("virtiofsd",
+                    pidsWithCommandLine("source=/run/runvirt-vms/" + domain + "/share"), c, 5, 137);
 }
 
 TEST_F(VmDeath, QemuKilledEndsTheContainerWith137) {

@@ -45,28 +45,33 @@ class Devices : public RuntimeTest {
 };
 
 TEST_F(Devices, CharacterDevicesAreTheGuestKernelsWithTheSpecsModeAndOwner) {
-  std::string bundle = makeBundle(
-      {"sh", "-c", "stat -c '%n %F %t:%T %a %u:%g' /dev/fuse /dev/net/tun; cat /dev/net/tun 2>&1 | grep -c 'bad state'"},
-      [](nlohmann::json& c) {
-        auto fuse = device("/dev/fuse", "c", 10, 229);
-        fuse["fileMode"] = 0640;
-        fuse["uid"] = 1000;
-        fuse["gid"] = 1001;
-        c["linux"]["devices"] = {fuse, device("/dev/net/tun", "c", 10, 200)};
-      });
+  std::string bundle =
+      makeBundle({"sh", "-c",
+                  "stat -c '%n %F %t:%T %a %u:%g' /dev/fuse /dev/net/tun; cat /dev/net/tun 2>&1 | "
+                  "grep -c 'bad state'"},
+                 [](nlohmann::json& c) {
+                   auto fuse = device("/dev/fuse", "c", 10, 229);
+                   fuse["fileMode"] = 0640;
+                   fuse["uid"] = 1000;
+                   fuse["gid"] = 1001;
+                   c["linux"]["devices"] = {fuse, device("/dev/net/tun", "c", 10, 200)};
+                 });
   Result r = runvirt({"run", "--bundle", bundle, "chardev"});
   EXPECT_EQ(r.status, 0) << r.err;
   // tun's driver answers an unconfigured open with EBADFD: the node reaches a real driver.
-  EXPECT_EQ(r.out, "/dev/fuse character special file a:e5 640 1000:1001\n"
-                   "/dev/net/tun character special file a:c8 666 0:0\n1\n");
+  EXPECT_EQ(r.out,
+            "/dev/fuse character special file a:e5 640 1000:1001\n"
+            "/dev/net/tun character special file a:c8 666 0:0\n1\n");
 }
 
 TEST_F(Devices, AHostBlockDeviceIsADiskAtTheRequestedPath) {
   auto [major, minor] = makeLoopDevice();
   ASSERT_FALSE(loop_.empty());
   std::string bundle = makeBundle(
-      {"sh", "-c", "stat -c '%F' /dev/xvda; head -c 13 /dev/xvda; echo from-guest | dd of=/dev/xvda bs=512 seek=8 "
-                   "conv=fsync 2>/dev/null && echo written"},
+      {"sh", "-c",
+       "stat -c '%F' /dev/xvda; head -c 13 /dev/xvda; echo from-guest | dd of=/dev/xvda bs=512 "
+       "seek=8 "
+       "conv=fsync 2>/dev/null && echo written"},
       [&](nlohmann::json& c) { c["linux"]["devices"] = {device("/dev/xvda", "b", major, minor)}; });
   Result r = runvirt({"run", "--bundle", bundle, "blockdev"});
   EXPECT_EQ(r.status, 0) << r.err;
@@ -83,14 +88,16 @@ TEST_F(Devices, ABlockDeviceTheRulesAllowOnlyToReadIsReadOnlyAtTheHost) {
   ASSERT_FALSE(loop_.empty());
   // Full capabilities: whatever the guest does, QEMU's disk is read-only.
   std::string bundle = makeBundle(
-      {"sh", "-c", "head -c 13 /dev/xvda; echo from-guest | dd of=/dev/xvda bs=512 seek=8 conv=fsync 2>/dev/null "
-                   "&& echo written || echo refused"},
+      {"sh", "-c",
+       "head -c 13 /dev/xvda; echo from-guest | dd of=/dev/xvda bs=512 seek=8 conv=fsync "
+       "2>/dev/null "
+       "&& echo written || echo refused"},
       [&](nlohmann::json& c) {
         c["process"].erase("capabilities");
         c["linux"]["devices"] = {device("/dev/xvda", "b", major, minor)};
-        c["linux"]["resources"]["devices"] = {{{"allow", false}, {"access", "rwm"}},
-                                              {{"allow", true}, {"type", "b"}, {"major", major}, {"minor", minor},
-                                               {"access", "r"}}};
+        c["linux"]["resources"]["devices"] = {
+            {{"allow", false}, {"access", "rwm"}},
+            {{"allow", true}, {"type", "b"}, {"major", major}, {"minor", minor}, {"access", "r"}}};
       });
   Result r = runvirt({"run", "--bundle", bundle, "blockro"});
   EXPECT_EQ(r.status, 0) << r.err;
@@ -107,12 +114,15 @@ TEST_F(Devices, DevicesTheGuestCannotProvideAreRefusedByNameAndNothingIsLeft) {
     nlohmann::json device;
     std::string message;
   } cases[] = {
-      {device("/dev/kvm", "c", 10, 232), "device `/dev/kvm` (c 10:232) cannot be provided in the VM"},
-      {device("/dev/xvdz", "b", 4095, 1048575), "device `/dev/xvdz` (b 4095:1048575): no block device 4095:1048575"},
+      {device("/dev/kvm", "c", 10, 232),
+       "device `/dev/kvm` (c 10:232) cannot be provided in the VM"},
+      {device("/dev/xvdz", "b", 4095, 1048575),
+       "device `/dev/xvdz` (b 4095:1048575): no block device 4095:1048575"},
       {device("/tmp/null", "c", 1, 3), "device `/tmp/null` must be a path under /dev"},
   };
   for (const auto& c : cases) {
-    std::string bundle = makeBundle({"true"}, [&](nlohmann::json& config) { config["linux"]["devices"] = {c.device}; });
+    std::string bundle = makeBundle(
+        {"true"}, [&](nlohmann::json& config) { config["linux"]["devices"] = {c.device}; });
     Result r = runvirt({"create", "--bundle", bundle, "baddev"});
     EXPECT_NE(r.status, 0);
     EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;

@@ -35,25 +35,28 @@ TEST_F(Errors, InvalidConfigNamesEveryProblem) {
     c["process"]["args"] = nlohmann::json::array();
     c["process"]["cwd"] = "relative";
   });
-  expectCreateFails(bundle, "process.args: args must not be empty; process.cwd: cwd property must be an absolute path");
+  expectCreateFails(
+      bundle,
+      "process.args: args must not be empty; process.cwd: cwd property must be an absolute path");
 }
 
 TEST_F(Errors, MissingRootfs) {
   std::string bundle = makeBundle({"true"});
   removeTree(bundle + "/rootfs");
-  expectCreateFails(bundle, "invalid rootfs: stat " + bundle + "/rootfs: No such file or directory");
+  expectCreateFails(bundle,
+                    "invalid rootfs: stat " + bundle + "/rootfs: No such file or directory");
 }
 
 TEST_F(Errors, UnknownUser) {
-  std::string bundle = makeBundle({"true"}, [](nlohmann::json& c) {
-    c["process"]["user"]["username"] = "nosuchuser";
-  });
+  std::string bundle = makeBundle(
+      {"true"}, [](nlohmann::json& c) { c["process"]["user"]["username"] = "nosuchuser"; });
   expectCreateFails(bundle, "unable to find user nosuchuser: no matching entries in passwd file");
 }
 
 TEST_F(Errors, MissingExecutable) {
   std::string bundle = makeBundle({"/no/such/program"});
-  expectCreateFails(bundle, "exec: \"/no/such/program\": stat /no/such/program: no such file or directory");
+  expectCreateFails(bundle,
+                    "exec: \"/no/such/program\": stat /no/such/program: no such file or directory");
 }
 
 TEST_F(Errors, ExecutableNotInPath) {
@@ -89,8 +92,8 @@ TEST_F(Errors, TextLogFormatWithoutLogFileGoesToStderr) {
 }
 
 TEST_F(Errors, RuncGlobalFlagsAreAccepted) {
-  Result r = runCommand({runtimeBinary(), "--root", root_, "--systemd-cgroup", "--rootless=false", "--log-format",
-                         "json", "--debug", "list", "-q"});
+  Result r = runCommand({runtimeBinary(), "--root", root_, "--systemd-cgroup", "--rootless=false",
+                         "--log-format", "json", "--debug", "list", "-q"});
   EXPECT_EQ(r.status, 0) << r.err;
 }
 

@@ -41,7 +41,7 @@ std::string readFile(const std::string& path) {
 }
 
 bool exists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return lstat(path.c_str(), &st) == 0;
 }
 
@@ -86,12 +86,24 @@ nlohmann::json baseConfig(const std::vector<std::string>& args) {
          {"type", "tmpfs"},
          {"source", "shm"},
          {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
-        {{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"}, {"options", {"nosuid", "noexec", "nodev"}}},
-        {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"}, {"options", {"nosuid", "noexec", "nodev", "ro"}}}}},
+        {{"destination", "/dev/mqueue"},
+         {"type", "mqueue"},
+         {"source", "mqueue"},
+         {"options", {"nosuid", "noexec", "nodev"}}},
+        {{"destination", "/sys"},
+         {"type", "sysfs"},
+         {"source", "sysfs"},
+         {"options", {"nosuid", "noexec", "nodev", "ro"}}}}},
       {"linux",
-       {{"namespaces", {{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}}},
+       {{"namespaces",
+         {{{"type", "pid"}},
+          {{"type", "network"}},
+          {{"type", "ipc"}},
+          {{"type", "uts"}},
+          {{"type", "mount"}}}},
         {"maskedPaths", {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"}},
-        {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}},
+        {"readonlyPaths",
+         {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}},
   };
 }
 
@@ -100,7 +112,8 @@ void RuntimeTest::SetUpTestSuite() {
   Result version = runCommand({"virsh", "-c", "qemu:///system", "version"}, "", 30);
   ASSERT_EQ(version.status, 0) << "libvirtd is not reachable: " << version.err;
   ASSERT_TRUE(exists(runtimeBinary())) << runtimeBinary();
-  ASSERT_TRUE(exists(runtimeConfig())) << runtimeConfig() << " (written by tests/integration/run.sh)";
+  ASSERT_TRUE(exists(runtimeConfig()))
+      << runtimeConfig() << " (written by tests/integration/run.sh)";
 }
 
 void RuntimeTest::SetUp() {
@@ -120,9 +133,11 @@ void RuntimeTest::TearDown() {
   removeTree(scratch_);
 }
 
-Result RuntimeTest::runvirt(const std::vector<std::string>& args, const std::string& input, double timeout) {
-  std::vector<std::string> argv = {runtimeBinary(), "--root", root_, "--log", log_, "--log-format", "json",
-                                   "--config", runtimeConfig(), "--debug"};
+Result RuntimeTest::runvirt(const std::vector<std::string>& args, const std::string& input,
+                            double timeout) {
+  std::vector<std::string> argv = {
+      runtimeBinary(), "--root", root_,      "--log",         log_,
+      "--log-format",  "json",   "--config", runtimeConfig(), "--debug"};
   argv.insert(argv.end(), args.begin(), args.end());
   return runCommand(argv, input, timeout);
 }
@@ -159,7 +174,8 @@ void RuntimeTest::expectNothingLeft(const nlohmann::json& r) {
   Result domains = runCommand({"virsh", "-c", "qemu:///system", "list", "--all", "--name"});
   EXPECT_EQ(domains.out.find(domain), std::string::npos) << "domain " << domain << " left behind";
   EXPECT_FALSE(exists(vmDir)) << vmDir << " left behind";
-  EXPECT_EQ(readFile("/proc/self/mountinfo").find(vmDir), std::string::npos) << "mount under " << vmDir;
+  EXPECT_EQ(readFile("/proc/self/mountinfo").find(vmDir), std::string::npos)
+      << "mount under " << vmDir;
   EXPECT_FALSE(exists(root_ + "/" + r.value("id", ""))) << "state dir left behind";
   int pid = r.value("monitorPid", 0);
   if (pid > 0) {

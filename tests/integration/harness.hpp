@@ -39,7 +39,8 @@ class RuntimeTest : public ::testing::Test {
   void TearDown() override;
 
   // runvirt --root <temp root> --log <log> --log-format json ARGS...
-  Result runvirt(const std::vector<std::string>& args, const std::string& input = "", double timeout = 180);
+  Result runvirt(const std::vector<std::string>& args, const std::string& input = "",
+                 double timeout = 180);
   // A bundle whose process runs `args`; `edit` may change the config before it is written.
   std::string makeBundle(const std::vector<std::string>& args,
                          const std::function<void(nlohmann::json&)>& edit = {});

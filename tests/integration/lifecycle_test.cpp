@@ -82,7 +82,8 @@ TEST_F(Lifecycle, DeleteRefusesARunningContainerUnlessForced) {
   ASSERT_EQ(runvirt({"start", "c4"}).status, 0);
   Result refused = runvirt({"delete", "c4"});
   EXPECT_NE(refused.status, 0);
-  EXPECT_NE(refused.err.find("cannot delete container c4 that is not stopped: running"), std::string::npos)
+  EXPECT_NE(refused.err.find("cannot delete container c4 that is not stopped: running"),
+            std::string::npos)
       << refused.err;
   nlohmann::json before = record("c4");
   Result forced = runvirt({"delete", "--force", "c4"});
@@ -105,7 +106,8 @@ TEST_F(Lifecycle, StartTwiceAndStartStoppedFailLikeRunc) {
   EXPECT_TRUE(waitForStatus("c6", "stopped", 30));
   Result again = runvirt({"start", "c6"});
   EXPECT_NE(again.status, 0);
-  EXPECT_NE(again.err.find("cannot start a container that has stopped"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("cannot start a container that has stopped"), std::string::npos)
+      << again.err;
 }
 
 TEST_F(Lifecycle, CreateTwiceWithOneIdFails) {
@@ -113,7 +115,8 @@ TEST_F(Lifecycle, CreateTwiceWithOneIdFails) {
   ASSERT_EQ(runvirt({"create", "--bundle", bundle, "c7"}).status, 0);
   Result again = runvirt({"create", "--bundle", bundle, "c7"});
   EXPECT_NE(again.status, 0);
-  EXPECT_NE(again.err.find("container with given ID already exists"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("container with given ID already exists"), std::string::npos)
+      << again.err;
   EXPECT_EQ(state("c7")["status"], "created") << "the failed create touched the existing container";
 }
 

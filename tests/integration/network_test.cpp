@@ -32,7 +32,8 @@ class Network : public RuntimeTest {
     mac_ = "02:fc:00:00:00:" + std::to_string(n % 90 + 10);
     std::vector<std::vector<std::string>> steps = {
         {"ip", "netns", "add", namespace_},
-        {"ip", "link", "add", hostSide_, "type", "veth", "peer", "name", "eth0", "netns", namespace_},
+        {"ip", "link", "add", hostSide_, "type", "veth", "peer", "name", "eth0", "netns",
+         namespace_},
         {"ip", "addr", "add", subnet_ + "1/24", "dev", hostSide_},
         {"ip", "link", "set", hostSide_, "up"},
         {"ip", "-n", namespace_, "link", "set", "eth0", "address", mac_, "mtu", "1450"},
@@ -63,8 +64,8 @@ class Network : public RuntimeTest {
   // Moves a veth peer `name` (address `subnet`2/24, MAC `mac`, MTU 1450, peer `host` at `subnet`1
   // in the host's namespace) into the namespace, as Docker's libnetwork does; `defaultRoute`
   // through it when asked.
-  void plugVeth(const std::string& host, const std::string& name, const std::string& subnet, const std::string& mac,
-                bool defaultRoute) {
+  void plugVeth(const std::string& host, const std::string& name, const std::string& subnet,
+                const std::string& mac, bool defaultRoute) {
     std::vector<std::vector<std::string>> steps = {
         {"ip", "link", "add", host, "type", "veth", "peer", "name", name, "netns", namespace_},
         {"ip", "addr", "add", subnet + "1/24", "dev", host},
@@ -73,7 +74,8 @@ class Network : public RuntimeTest {
         {"ip", "-n", namespace_, "addr", "add", subnet + "2/24", "dev", name},
         {"ip", "-n", namespace_, "link", "set", name, "up"},
     };
-    if (defaultRoute) steps.push_back({"ip", "-n", namespace_, "route", "add", "default", "via", subnet + "1"});
+    if (defaultRoute)
+      steps.push_back({"ip", "-n", namespace_, "route", "add", "default", "via", subnet + "1"});
     for (const auto& step : steps) {
       Result r = runCommand(step);
       EXPECT_EQ(r.status, 0) << step[3] << ": " << r.err;
@@ -86,16 +88,20 @@ class Network : public RuntimeTest {
       for (auto& ns : c["linux"]["namespaces"]) {
         if (ns["type"] == "network") ns["path"] = path;
       }
-      c["process"]["capabilities"] = {{"bounding", {"CAP_NET_RAW"}}, {"effective", {"CAP_NET_RAW"}},
+      c["process"]["capabilities"] = {{"bounding", {"CAP_NET_RAW"}},
+                                      {"effective", {"CAP_NET_RAW"}},
                                       {"permitted", {"CAP_NET_RAW"}}};
     });
   }
 
   // Polls `runvirt exec ID sh -c SCRIPT` until it prints `want`; returns the seconds it took (< 0:
   // never within `seconds`).
-  double waitForExec(const std::string& id, const std::string& script, const std::string& want, double seconds) {
+  double waitForExec(const std::string& id, const std::string& script, const std::string& want,
+                     double seconds) {
     auto start = std::chrono::steady_clock::now();
-    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+    auto elapsed = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
     while (elapsed() < seconds) {
       if (runvirt({"exec", id, "sh", "-c", script}).out == want) return elapsed();
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -109,21 +115,24 @@ class Network : public RuntimeTest {
 TEST_F(Network, JoinedNamespaceBecomesTheGuestsNetwork) {
   std::string path = makeNamespace();
   std::string bundle = makeBundle(
-      {"sh", "-c", "cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu; ip -4 addr show eth0 | grep inet; "
-                   "ip route; ping -c1 -W5 " + subnet_ + "1 | grep -c 'bytes from'"},
+      {"sh", "-c",
+       "cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu; ip -4 addr show eth0 | grep inet; "
+       "ip route; ping -c1 -W5 " +
+           subnet_ + "1 | grep -c 'bytes from'"},
       [&](nlohmann::json& c) {
         for (auto& ns : c["linux"]["namespaces"]) {
           if (ns["type"] == "network") ns["path"] = path;
         }
         // busybox ping needs a raw socket.
-        c["process"]["capabilities"] = {{"bounding", {"CAP_NET_RAW"}}, {"effective", {"CAP_NET_RAW"}},
+        c["process"]["capabilities"] = {{"bounding", {"CAP_NET_RAW"}},
+                                        {"effective", {"CAP_NET_RAW"}},
                                         {"permitted", {"CAP_NET_RAW"}}};
       });
   Result r = runvirt({"run", "--bundle", bundle, "net"});
   EXPECT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(r.out, mac_ + "\n1450\n    inet " + subnet_ + "2/24 brd " + subnet_ + "255 scope global eth0\n" +
-                       "default via " + subnet_ + "1 dev eth0 \n" + subnet_ + "0/24 dev eth0 scope link  src " +
-                       subnet_ + "2 \n1\n");
+  EXPECT_EQ(r.out, mac_ + "\n1450\n    inet " + subnet_ + "2/24 brd " + subnet_ +
+                       "255 scope global eth0\n" + "default via " + subnet_ + "1 dev eth0 \n" +
+                       subnet_ + "0/24 dev eth0 scope link  src " + subnet_ + "2 \n1\n");
   // The namespace outlives the container: it is left as it was found, and so is the host.
   Result links = runCommand({"ip", "-n", namespace_, "-o", "link"});
   EXPECT_EQ(links.out.find(": rv"), std::string::npos) << links.out;
@@ -137,14 +146,17 @@ TEST_F(Network, JoinedNamespaceBecomesTheGuestsNetwork) {
 TEST_F(Network, InterfacesThatArriveAfterCreateArePluggedInAtStart) {
   std::string path = makeEmptyNamespace();
   std::string bundle = bundleIn(
-      path, {"sh", "-c", "cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu; ip -4 addr show eth0 | grep inet; "
-                         "ip route; ping -c1 -W5 " + subnet_ + "1 | grep -c 'bytes from'; sleep 600"});
+      path,
+      {"sh", "-c",
+       "cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu; ip -4 addr show eth0 | grep inet; "
+       "ip route; ping -c1 -W5 " +
+           subnet_ + "1 | grep -c 'bytes from'; sleep 600"});
   ASSERT_EQ(runvirt({"create", "--bundle", bundle, "late"}).status, 0);
   plugVeth(hostSide_, "eth0", subnet_, mac_, true);
   ASSERT_EQ(runvirt({"start", "late"}).status, 0);
-  std::string expected = mac_ + "\n1450\n    inet " + subnet_ + "2/24 brd " + subnet_ + "255 scope global eth0\n" +
-                         "default via " + subnet_ + "1 dev eth0 \n" + subnet_ + "0/24 dev eth0 scope link  src " +
-                         subnet_ + "2 \n1\n";
+  std::string expected = mac_ + "\n1450\n    inet " + subnet_ + "2/24 brd " + subnet_ +
+                         "255 scope global eth0\n" + "default via " + subnet_ + "1 dev eth0 \n" +
+                         subnet_ + "0/24 dev eth0 scope link  src " + subnet_ + "2 \n1\n";
   // The workload's output goes to the monitor's stdout, the log of `create`: read it from there.
   double took = -1;
   for (int i = 0; i < 100 && took < 0; ++i) {
@@ -154,9 +166,11 @@ TEST_F(Network, InterfacesThatArriveAfterCreateArePluggedInAtStart) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_GE(took, 0) << "the host cannot reach the container";
-  Result seen = runvirt({"exec", "late", "sh", "-c",
-                         "cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu; ip -4 addr show eth0 | grep inet; "
-                         "ip route; ping -c1 -W5 " + subnet_ + "1 | grep -c 'bytes from'"});
+  Result seen = runvirt(
+      {"exec", "late", "sh", "-c",
+       "cat /sys/class/net/eth0/address /sys/class/net/eth0/mtu; ip -4 addr show eth0 | grep inet; "
+       "ip route; ping -c1 -W5 " +
+           subnet_ + "1 | grep -c 'bytes from'"});
   EXPECT_EQ(seen.out, expected) << seen.err;
   EXPECT_EQ(runvirt({"delete", "--force", "late"}).status, 0);
 }
@@ -172,20 +186,26 @@ TEST_F(Network, InterfacesFollowTheNamespaceWhileRunning) {
   std::string secondHost = "vjt" + std::to_string(getpid());
   auto connected = std::chrono::steady_clock::now();
   plugVeth(secondHost, "eth1", second, "02:fc:00:00:01:01", false);
-  double usable = waitForExec("follow", "ping -c1 -W1 " + second + "1 >/dev/null && ip -4 -o addr show eth1 | wc -l",
-                              "1\n", 30);
-  double fromConnect = std::chrono::duration<double>(std::chrono::steady_clock::now() - connected).count();
-  std::printf("[ network  ] a connected interface was usable in the guest after %.2f s\n", fromConnect);
+  double usable = waitForExec(
+      "follow", "ping -c1 -W1 " + second + "1 >/dev/null && ip -4 -o addr show eth1 | wc -l", "1\n",
+      30);
+  double fromConnect =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - connected).count();
+  std::printf("[ network  ] a connected interface was usable in the guest after %.2f s\n",
+              fromConnect);
   EXPECT_GE(usable, 0) << "eth1 never became usable in the guest";
-  EXPECT_EQ(runvirt({"exec", "follow", "cat", "/sys/class/net/eth1/address"}).out, "02:fc:00:00:01:01\n");
+  EXPECT_EQ(runvirt({"exec", "follow", "cat", "/sys/class/net/eth1/address"}).out,
+            "02:fc:00:00:01:01\n");
   // Disconnect: Docker deletes the veth.
   runCommand({"ip", "link", "delete", secondHost});
   double gone = waitForExec("follow", "ls /sys/class/net | grep -c eth1", "0\n", 15);
   EXPECT_GE(gone, 0) << "eth1 is still in the guest";
-  EXPECT_EQ(runvirt({"exec", "follow", "ping", "-c1", "-W5", subnet_ + "1"}).status, 0) << "eth0 broke";
+  EXPECT_EQ(runvirt({"exec", "follow", "ping", "-c1", "-W5", subnet_ + "1"}).status, 0)
+      << "eth0 broke";
   Result taps = runCommand({"ip", "-n", namespace_, "-o", "link"});
   std::size_t count = 0;
-  for (auto at = taps.out.find(": rv"); at != std::string::npos; at = taps.out.find(": rv", at + 1)) ++count;
+  for (auto at = taps.out.find(": rv"); at != std::string::npos; at = taps.out.find(": rv", at + 1))
+    ++count;
   EXPECT_EQ(count, 1u) << "only eth0's tap may be left: " << taps.out;
   EXPECT_EQ(runvirt({"delete", "--force", "follow"}).status, 0);
 }
@@ -215,7 +235,8 @@ TEST_F(Network, HostNetworkingIsRefused) {
     });
     Result r = runvirt({"create", "--bundle", bundle, "host"});
     EXPECT_NE(r.status, 0) << how;
-    EXPECT_NE(r.err.find("runvirt create failed: " + message), std::string::npos) << how << ": " << r.err;
+    EXPECT_NE(r.err.find("runvirt create failed: " + message), std::string::npos)
+        << how << ": " << r.err;
     EXPECT_NE(lastLogLine().value("msg", "").find(message), std::string::npos) << how;
     EXPECT_FALSE(exists(root_ + "/host")) << how << ": state left behind";
   }

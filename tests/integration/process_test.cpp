@@ -58,7 +58,8 @@ TEST_F(Process, RunsUnderTheGuestKernel) {
   EXPECT_NE(r.out, host.out) << "the container saw the host's kernel";
   // The guest image records the kernel it was built for next to the vmlinux.
   std::string expected = readFile(guestDir() + "/kernel-version");
-  while (!expected.empty() && std::isspace(static_cast<unsigned char>(expected.back()))) expected.pop_back();
+  while (!expected.empty() && std::isspace(static_cast<unsigned char>(expected.back())))
+    expected.pop_back();
   EXPECT_EQ(r.out, expected + "\n");
 }
 
@@ -71,19 +72,21 @@ TEST_F(Process, DeathBySignalGives128PlusN) {
   // Without a pid namespace the process is not an init, so its own SIGTERM kills it (as with runc).
   // (The network namespace stays: runvirt refuses host networking.)
   std::string bundle = makeBundle({"sh", "-c", "kill -TERM $$; sleep 5"}, [](nlohmann::json& c) {
-    c["linux"]["namespaces"] = {{{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}, {{"type", "network"}}};
+    c["linux"]["namespaces"] = {
+        {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}, {{"type", "network"}}};
   });
   EXPECT_EQ(runvirt({"run", "--bundle", bundle, "term"}).status, 128 + 15);
 }
 
 TEST_F(Process, ProcessSpecIsApplied) {
-  std::string bundle = makeBundle({"sh", "-c", "echo $$ $(id -u):$(id -g) $(pwd) $(hostname) $GREETING"},
-                                  [](nlohmann::json& c) {
-                                    c["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
-                                    c["process"]["cwd"] = "/tmp";
-                                    c["process"]["env"].push_back("GREETING=hello");
-                                    c["hostname"] = "guesthost";
-                                  });
+  std::string bundle =
+      makeBundle({"sh", "-c", "echo $$ $(id -u):$(id -g) $(pwd) $(hostname) $GREETING"},
+                 [](nlohmann::json& c) {
+                   c["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
+                   c["process"]["cwd"] = "/tmp";
+                   c["process"]["env"].push_back("GREETING=hello");
+                   c["hostname"] = "guesthost";
+                 });
   Result r = runvirt({"run", "--bundle", bundle, "spec"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "1 1000:1000 /tmp guesthost hello\n");
@@ -107,8 +110,9 @@ TEST_F(Process, ContainerSeesOnlyItsOwnProcesses) {
 }
 
 TEST_F(Process, ReadonlyRootCannotBeWritten) {
-  std::string bundle = makeBundle({"sh", "-c", "touch /x 2>/dev/null && echo wrote || echo refused"},
-                                  [](nlohmann::json& c) { c["root"]["readonly"] = true; });
+  std::string bundle =
+      makeBundle({"sh", "-c", "touch /x 2>/dev/null && echo wrote || echo refused"},
+                 [](nlohmann::json& c) { c["root"]["readonly"] = true; });
   Result r = runvirt({"run", "--bundle", bundle, "rootro"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "refused\n");
@@ -130,7 +134,9 @@ TEST_F(Process, ReadonlyBindMountIsEnforcedOnTheHost) {
       [&](nlohmann::json& c) {
         c["process"].erase("capabilities");
         c["process"]["noNewPrivileges"] = false;
-        c["mounts"].push_back({{"destination", "/data"}, {"type", "bind"}, {"source", volume},
+        c["mounts"].push_back({{"destination", "/data"},
+                               {"type", "bind"},
+                               {"source", volume},
                                {"options", {"rbind", "ro"}}});
       });
   Result r = runvirt({"run", "--bundle", bundle, "volro"});
@@ -141,9 +147,13 @@ TEST_F(Process, ReadonlyBindMountIsEnforcedOnTheHost) {
 
 TEST_F(Process, ReadWriteBindMountIsShared) {
   std::string volume = makeTempDir("runvirt-volume");
-  std::string bundle = makeBundle({"sh", "-c", "echo from-guest > /data/out"}, [&](nlohmann::json& c) {
-    c["mounts"].push_back({{"destination", "/data"}, {"type", "bind"}, {"source", volume}, {"options", {"rbind"}}});
-  });
+  std::string bundle =
+      makeBundle({"sh", "-c", "echo from-guest > /data/out"}, [&](nlohmann::json& c) {
+        c["mounts"].push_back({{"destination", "/data"},
+                               {"type", "bind"},
+                               {"source", volume},
+                               {"options", {"rbind"}}});
+      });
   EXPECT_EQ(runvirt({"run", "--bundle", bundle, "volrw"}).status, 0);
   EXPECT_EQ(readFile(volume + "/out"), "from-guest\n");
   removeTree(volume);
@@ -156,19 +166,25 @@ TEST_F(Process, HostChangesToAVolumeReadAsNewInTheGuest) {
   std::string volume = makeTempDir("runvirt-volume");
   { std::ofstream(volume + "/file") << "v1\n"; }
   const std::string waitFor =
-      "i=0; while [ \"$(cat /data/file)\" != \"$1\" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; ";
-  std::string bundle = makeBundle(
-      {"sh", "-c",
-       "cat /data/file > /data/first; " + waitFor + "echo $i > /data/in-place; "
-       "set -- three; " + waitFor + "echo $i > /data/renamed; sleep 600",
-       "sh", "version-two"},
-      [&](nlohmann::json& c) {
-        c["mounts"].push_back({{"destination", "/data"}, {"type", "bind"}, {"source", volume}, {"options", {"rbind"}}});
-      });
+      "i=0; while [ \"$(cat /data/file)\" != \"$1\" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); "
+      "done; ";
+  std::string bundle = makeBundle({"sh", "-c",
+                                   "cat /data/file > /data/first; " + waitFor +
+                                       "echo $i > /data/in-place; "
+                                       "set -- three; " +
+                                       waitFor + "echo $i > /data/renamed; sleep 600",
+                                   "sh", "version-two"},
+                                  [&](nlohmann::json& c) {
+                                    c["mounts"].push_back({{"destination", "/data"},
+                                                           {"type", "bind"},
+                                                           {"source", volume},
+                                                           {"options", {"rbind"}}});
+                                  });
   ASSERT_EQ(runvirt({"create", "--bundle", bundle, "coherent"}).status, 0);
   ASSERT_EQ(runvirt({"start", "coherent"}).status, 0);
   auto waitForFile = [](const std::string& path) {
-    for (int i = 0; i < 600 && !exists(path); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 600 && !exists(path); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     return exists(path);
   };
   ASSERT_TRUE(waitForFile(volume + "/first")) << "the guest never read the volume";
@@ -180,9 +196,12 @@ TEST_F(Process, HostChangesToAVolumeReadAsNewInTheGuest) {
   ASSERT_TRUE(waitForFile(volume + "/renamed"));
   std::string inPlace = readFile(volume + "/in-place"), renamed = readFile(volume + "/renamed");
   std::printf("[ volumes  ] the guest saw a host change after %s and %s tenths of a second\n",
-              inPlace.substr(0, inPlace.size() - 1).c_str(), renamed.substr(0, renamed.size() - 1).c_str());
-  EXPECT_LT(std::stoi(inPlace), 15) << "a change in place was not seen within the attribute timeout (1 s) and a poll";
-  EXPECT_LT(std::stoi(renamed), 15) << "a file renamed over was not seen within the attribute timeout (1 s) and a poll";
+              inPlace.substr(0, inPlace.size() - 1).c_str(),
+              renamed.substr(0, renamed.size() - 1).c_str());
+  EXPECT_LT(std::stoi(inPlace), 15)
+      << "a change in place was not seen within the attribute timeout (1 s) and a poll";
+  EXPECT_LT(std::stoi(renamed), 15)
+      << "a file renamed over was not seen within the attribute timeout (1 s) and a poll";
   EXPECT_EQ(runvirt({"delete", "--force", "coherent"}).status, 0);
   removeTree(volume);
 }

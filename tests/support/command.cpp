@@ -30,9 +30,11 @@ std::vector<char*> cArgs(const std::vector<std::string>& args) {
 
 }  // namespace
 
-Result runCommand(const std::vector<std::string>& argv, const std::string& input, double timeoutSeconds) {
+Result runCommand(const std::vector<std::string>& argv, const std::string& input,
+                  double timeoutSeconds) {
   int in[2], out[2], err[2];
-  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) throw std::runtime_error("pipe");
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+    throw std::runtime_error("pipe");
   pid_t pid = fork();
   if (pid == 0) {
     dup2(in[0], 0);
@@ -60,7 +62,8 @@ Result runCommand(const std::vector<std::string>& argv, const std::string& input
   }
   auto drain = [&](int fd, std::string& into) {
     char buf[65536];
-    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) into.append(buf, static_cast<std::size_t>(n));
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;)
+      into.append(buf, static_cast<std::size_t>(n));
   };
   double deadline = now() + timeoutSeconds;
   bool exited = false, timedOut = false;

@@ -72,7 +72,9 @@ inline std::string sourceDir() {
   return std::filesystem::current_path().string();
 }
 
-inline std::string goldenPath(const std::string& relative) { return sourceDir() + "/tests/golden/" + relative; }
+inline std::string goldenPath(const std::string& relative) {
+  return sourceDir() + "/tests/golden/" + relative;
+}
 
 // `make golden` sets UPDATE_GOLDEN=1: golden tests then rewrite their expected files.
 inline bool updatingGolden() {
@@ -127,7 +129,8 @@ std::string inChildWithMemoryLimit(F&& f, std::size_t extraBytes = std::size_t(2
     std::size_t pages = 0;
     statm >> pages;
     rlimit limit{};
-    limit.rlim_cur = limit.rlim_max = pages * static_cast<std::size_t>(sysconf(_SC_PAGESIZE)) + extraBytes;
+    limit.rlim_cur = limit.rlim_max =
+        pages * static_cast<std::size_t>(sysconf(_SC_PAGESIZE)) + extraBytes;
     try {
       if (setrlimit(RLIMIT_AS, &limit) < 0) throw std::runtime_error("setrlimit failed");
       result = f();

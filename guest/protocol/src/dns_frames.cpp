@@ -78,8 +78,10 @@ bool isTruncated(std::string_view message) { return std::uint8_t(message[2]) & 0
 std::size_t udpReplyLimit(std::string_view query) {
   auto at = questionEnd(query);
   // A query carries its OPT record in the additional section, right after the question.
-  if (!at || getU16(query, 6) != 0 || getU16(query, 8) != 0 || getU16(query, 10) == 0) return kClassicUdpLimit;
-  if (*at + 5 > query.size() || query[*at] != 0 || getU16(query, *at + 1) != kTypeOpt) return kClassicUdpLimit;
+  if (!at || getU16(query, 6) != 0 || getU16(query, 8) != 0 || getU16(query, 10) == 0)
+    return kClassicUdpLimit;
+  if (*at + 5 > query.size() || query[*at] != 0 || getU16(query, *at + 1) != kTypeOpt)
+    return kClassicUdpLimit;
   return std::max<std::size_t>(kClassicUdpLimit, getU16(query, *at + 3));
 }
 

@@ -69,10 +69,12 @@ void FrameDecoder::feed(const char* data, std::size_t size) {
     auto type = std::uint8_t(buffer_[offset + 4]);
     if (length > kMaxFramePayload) {
       throw Error("peer sent a frame of " + std::to_string(length) + " bytes (limit " +
-                  std::to_string(kMaxFramePayload) + ")", ErrorKind::InvalidArgument);
+                      std::to_string(kMaxFramePayload) + ")",
+                  ErrorKind::InvalidArgument);
     }
     if (type != std::uint8_t(FrameType::Message) && type != std::uint8_t(FrameType::Data)) {
-      throw Error("peer sent unknown frame type " + std::to_string(type), ErrorKind::InvalidArgument);
+      throw Error("peer sent unknown frame type " + std::to_string(type),
+                  ErrorKind::InvalidArgument);
     }
     if (buffer_.size() - offset - kFrameHeaderBytes < length) break;
     frames_.push_back({FrameType(type), buffer_.substr(offset + kFrameHeaderBytes, length)});

@@ -12,8 +12,11 @@ namespace {
 // ---- encoding ----
 
 json toJson(const Capabilities& c) {
-  return {{"bounding", c.bounding},       {"effective", c.effective}, {"inheritable", c.inheritable},
-          {"permitted", c.permitted},     {"ambient", c.ambient}};
+  return {{"bounding", c.bounding},
+          {"effective", c.effective},
+          {"inheritable", c.inheritable},
+          {"permitted", c.permitted},
+          {"ambient", c.ambient}};
 }
 
 json processToJson(const ProcessSpec& p) {
@@ -36,13 +39,15 @@ json processToJson(const ProcessSpec& p) {
 }
 
 json toJson(const Mount& m) {
-  return {{"destination", m.destination}, {"type", m.type}, {"source", m.source},
+  return {{"destination", m.destination},
+          {"type", m.type},
+          {"source", m.source},
           {"options", m.options}};
 }
 
 json toJson(const Device& d) {
-  json j = {{"path", d.path}, {"type", d.type}, {"major", d.major}, {"minor", d.minor},
-            {"fileMode", d.fileMode}, {"uid", d.uid}, {"gid", d.gid}};
+  json j = {{"path", d.path},         {"type", d.type}, {"major", d.major}, {"minor", d.minor},
+            {"fileMode", d.fileMode}, {"uid", d.uid},   {"gid", d.gid}};
   if (!d.serial.empty()) j["serial"] = d.serial;
   return j;
 }
@@ -51,23 +56,24 @@ json toJson(const ContainerSpec& c) {
   json mounts = json::array();
   for (const auto& m : c.mounts) mounts.push_back(toJson(m));
   json j = {{"id", c.id},
-          {"rootfs", c.rootfs},
-          {"readonlyRoot", c.readonlyRoot},
-          {"hostname", c.hostname},
-          {"domainname", c.domainname},
-          {"namespaces", c.namespaces},
-          {"mounts", mounts},
-          {"maskedPaths", c.maskedPaths},
-          {"readonlyPaths", c.readonlyPaths},
-          {"sysctl", c.sysctl},
-          {"process", processToJson(c.process)}};
+            {"rootfs", c.rootfs},
+            {"readonlyRoot", c.readonlyRoot},
+            {"hostname", c.hostname},
+            {"domainname", c.domainname},
+            {"namespaces", c.namespaces},
+            {"mounts", mounts},
+            {"maskedPaths", c.maskedPaths},
+            {"readonlyPaths", c.readonlyPaths},
+            {"sysctl", c.sysctl},
+            {"process", processToJson(c.process)}};
   if (!c.devices.empty()) {
     json devices = json::array();
     for (const auto& d : c.devices) devices.push_back(toJson(d));
     j["devices"] = devices;
   }
   if (c.resources.memoryLimit || c.resources.pidsLimit) {
-    j["resources"] = {{"memoryLimit", c.resources.memoryLimit}, {"pidsLimit", c.resources.pidsLimit}};
+    j["resources"] = {{"memoryLimit", c.resources.memoryLimit},
+                      {"pidsLimit", c.resources.pidsLimit}};
   }
   return j;
 }
@@ -75,11 +81,13 @@ json toJson(const ContainerSpec& c) {
 json toJson(const ConfigureNetwork& n) {
   json interfaces = json::array();
   for (const auto& i : n.interfaces) {
-    interfaces.push_back({{"name", i.name}, {"mac", i.mac}, {"mtu", i.mtu}, {"addresses", i.addresses}});
+    interfaces.push_back(
+        {{"name", i.name}, {"mac", i.mac}, {"mtu", i.mtu}, {"addresses", i.addresses}});
   }
   json routes = json::array();
   for (const auto& r : n.routes) {
-    routes.push_back({{"destination", r.destination}, {"gateway", r.gateway}, {"device", r.device}});
+    routes.push_back(
+        {{"destination", r.destination}, {"gateway", r.gateway}, {"device", r.device}});
   }
   return {{"interfaces", interfaces}, {"routes", routes}, {"dnsRelay", n.dnsRelay}};
 }
@@ -107,7 +115,9 @@ struct RequestEncoder {
     return {{"type", nameOf(r)}, {"container", r.container}};
   }
   json operator()(const ExecProcess& r) const {
-    return {{"type", nameOf(r)}, {"container", r.container}, {"process", r.process},
+    return {{"type", nameOf(r)},
+            {"container", r.container},
+            {"process", r.process},
             {"spec", processToJson(r.spec)}};
   }
   json operator()(const SignalProcess& r) const {
@@ -149,7 +159,8 @@ std::uint16_t to16(std::uint32_t value, FieldReader& r, const char* key) {
   return static_cast<std::uint16_t>(value);
 }
 
-Capabilities parseCapabilities(const json& j, const std::string& path, std::vector<Problem>& problems) {
+Capabilities parseCapabilities(const json& j, const std::string& path,
+                               std::vector<Problem>& problems) {
   FieldReader r(j, path, problems);
   Capabilities c;
   r.get("bounding", c.bounding);
@@ -211,7 +222,8 @@ ProcessSpec parseProcess(const json& j, const std::string& path, std::vector<Pro
   return p;
 }
 
-ContainerSpec parseContainer(const json& j, const std::string& path, std::vector<Problem>& problems) {
+ContainerSpec parseContainer(const json& j, const std::string& path,
+                             std::vector<Problem>& problems) {
   FieldReader r(j, path, problems);
   ContainerSpec c;
   r.get("id", c.id, true);
@@ -234,7 +246,8 @@ ContainerSpec parseContainer(const json& j, const std::string& path, std::vector
   }
   if (auto* devices = r.array("devices")) {
     for (std::size_t i = 0; i < devices->size(); ++i) {
-      FieldReader d((*devices)[i], r.childPath("devices") + "[" + std::to_string(i) + "]", problems);
+      FieldReader d((*devices)[i], r.childPath("devices") + "[" + std::to_string(i) + "]",
+                    problems);
       Device device;
       d.get("path", device.path, true);
       d.get("type", device.type, true);
@@ -300,7 +313,8 @@ ConfigureNetwork parseNetwork(FieldReader& r, std::vector<Problem>& problems) {
   return n;
 }
 
-RequestBody parseRequestBody(const std::string& type, FieldReader& r, std::vector<Problem>& problems) {
+RequestBody parseRequestBody(const std::string& type, FieldReader& r,
+                             std::vector<Problem>& problems) {
   if (type == "configure_network") return parseNetwork(r, problems);
   if (type == "create_container") {
     CreateContainer body;
@@ -372,8 +386,11 @@ json toJson(const GuestMessage& message) {
       [](const auto& m) -> json {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, Hello>) {
-          return {{"type", "hello"}, {"version", m.version}, {"arch", m.arch},
-                  {"kernel", m.kernel}, {"uptime", m.uptime}};
+          return {{"type", "hello"},
+                  {"version", m.version},
+                  {"arch", m.arch},
+                  {"kernel", m.kernel},
+                  {"uptime", m.uptime}};
         } else if constexpr (std::is_same_v<T, Response>) {
           json j = {{"type", "response"}, {"id", m.id}};
           if (!m.error.empty()) j["error"] = m.error;

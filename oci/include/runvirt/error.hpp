@@ -1,5 +1,6 @@
 // runvirt::Error: the one error type of host and guest code.
-// Context is added in front as the error travels up ("create container `x`: open `y`: No such file").
+// Context is added in front as the error travels up ("create container `x`: open `y`: No such
+// file").
 #pragma once
 
 #include <cerrno>

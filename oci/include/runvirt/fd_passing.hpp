@@ -28,7 +28,9 @@ void sendWithFds(int socket, std::string_view bytes, const std::vector<int>& fds
 // the descriptors that did arrive are closed then, never leaked.
 std::optional<FdMessage> receiveWithFds(int socket, std::size_t maxBytes, std::size_t maxFds);
 
-// receiveWithFds() without blocking: also std::nullopt when nothing is queued, with `wouldBlock` set.
-std::optional<FdMessage> tryReceiveWithFds(int socket, std::size_t maxBytes, std::size_t maxFds, bool& wouldBlock);
+// receiveWithFds() without blocking: also std::nullopt when nothing is queued, with `wouldBlock`
+// set.
+std::optional<FdMessage> tryReceiveWithFds(int socket, std::size_t maxBytes, std::size_t maxFds,
+                                           bool& wouldBlock);
 
 }  // namespace runvirt

@@ -62,7 +62,8 @@ TEST_F(FakeCgroupTree, CreateEnablesControllersAndWritesLimits) {
   Resources resources;
   resources.memoryLimit = 1 << 30;
   resources.pidsLimit = 100;
-  ContainerCgroup cgroup = ContainerCgroup::create(planContainerCgroup("c1", resources), dir.path());
+  ContainerCgroup cgroup =
+      ContainerCgroup::create(planContainerCgroup("c1", resources), dir.path());
   EXPECT_EQ(cgroup.path(), dir / "containers/c1");
   EXPECT_GE(cgroup.fd(), 0);
   EXPECT_EQ(test::readFile(dir / "cgroup.subtree_control"), "+memory +pids");
@@ -82,9 +83,8 @@ TEST_F(FakeCgroupTree, AMissingLimitFileNamesIt) {
   std::filesystem::remove(dir / "containers/c1/pids.max");
   Resources resources;
   resources.pidsLimit = 10;
-  std::string message = test::errorOf([&] {
-    ContainerCgroup::create(planContainerCgroup("c1", resources), dir.path());
-  });
+  std::string message = test::errorOf(
+      [&] { ContainerCgroup::create(planContainerCgroup("c1", resources), dir.path()); });
   EXPECT_TRUE(test::contains(message, "containers/c1/pids.max"));
 }
 

@@ -17,7 +17,8 @@
 namespace runvirt::agent {
 namespace {
 
-Device charDevice(const std::string& path, unsigned major, unsigned minor, unsigned mode, unsigned uid) {
+Device charDevice(const std::string& path, unsigned major, unsigned minor, unsigned mode,
+                  unsigned uid) {
   Device d;
   d.path = path;
   d.type = "c";
@@ -85,7 +86,8 @@ TEST(BlockDeviceNumbers, TheDiskWithTheSerial) {
   test::writeFile(sys / "vdb/serial", "runvirt-disk-0\n");
   test::writeFile(sys / "vdb/dev", "254:16\n");
   std::filesystem::create_directories(sys / "loop0");  // no serial file
-  EXPECT_EQ(blockDeviceNumbers(sys.path(), "runvirt-disk-0", std::chrono::milliseconds(0)), "254:16");
+  EXPECT_EQ(blockDeviceNumbers(sys.path(), "runvirt-disk-0", std::chrono::milliseconds(0)),
+            "254:16");
   try {
     blockDeviceNumbers(sys.path(), "runvirt-disk-2", std::chrono::milliseconds(50));
     FAIL() << "expected an error";

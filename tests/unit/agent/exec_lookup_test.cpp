@@ -59,7 +59,8 @@ TEST_F(ExecLookup, SkipsNonExecutablesAndDirectoriesInPath) {
 }
 
 TEST_F(ExecLookup, NotFoundWording) {
-  EXPECT_EQ(lookupError("nope", dir_ + "/bin"), "exec: \"nope\": executable file not found in $PATH");
+  EXPECT_EQ(lookupError("nope", dir_ + "/bin"),
+            "exec: \"nope\": executable file not found in $PATH");
   EXPECT_EQ(lookupError("tool", ""), "exec: \"tool\": executable file not found in $PATH");
   EXPECT_EQ(lookupError("", dir_ + "/bin"), "exec: \"\": executable file not found in $PATH");
 }
@@ -70,7 +71,8 @@ TEST_F(ExecLookup, NameWithSlashIsUsedAsIs) {
   EXPECT_EQ(lookupError(missing, "/bin"),
             "exec: \"" + missing + "\": stat " + missing + ": no such file or directory");
   EXPECT_EQ(lookupError(dir_ + "/bin", ""), "exec: \"" + dir_ + "/bin\": permission denied");
-  EXPECT_EQ(lookupError(dir_ + "/bin/plain", ""), "exec: \"" + dir_ + "/bin/plain\": permission denied");
+  EXPECT_EQ(lookupError(dir_ + "/bin/plain", ""),
+            "exec: \"" + dir_ + "/bin/plain\": permission denied");
   std::string throughFile = dir_ + "/bin/tool/x";
   EXPECT_EQ(lookupError(throughFile, ""),
             "exec: \"" + throughFile + "\": stat " + throughFile + ": not a directory");

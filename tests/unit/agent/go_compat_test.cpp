@@ -27,7 +27,8 @@ TEST(GoCompat, QuoteEscapesLikeStrconv) {
 TEST(NamespaceCloneFlags, AlwaysMountNeverNetwork) {
   EXPECT_EQ(namespaceCloneFlags({}), static_cast<unsigned long>(CLONE_NEWNS));
   EXPECT_EQ(namespaceCloneFlags({"pid", "uts", "ipc", "cgroup", "network", "mount"}),
-            static_cast<unsigned long>(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP));
+            static_cast<unsigned long>(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+                                       CLONE_NEWCGROUP));
 }
 
 }  // namespace

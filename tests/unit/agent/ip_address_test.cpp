@@ -24,7 +24,8 @@ TEST(IpAddress, ParsesBothFamilies) {
   EXPECT_EQ(v6.family, AF_INET6);
   EXPECT_EQ(v6.size(), 16u);
   EXPECT_EQ(text(v6), "fd00::2");
-  EXPECT_TRUE(test::contains(test::errorOf([] { parseIpAddress("172.17.0"); }), "invalid IP address `172.17.0`"));
+  EXPECT_TRUE(test::contains(test::errorOf([] { parseIpAddress("172.17.0"); }),
+                             "invalid IP address `172.17.0`"));
 }
 
 TEST(IpAddress, PrefixesNeedAFittingLength) {
@@ -33,8 +34,10 @@ TEST(IpAddress, PrefixesNeedAFittingLength) {
   EXPECT_EQ(text(p.address), "172.17.0.2");
   EXPECT_EQ(parseIpPrefix("fd00::2/64").length, 64u);
   EXPECT_EQ(parseIpPrefix("::/0").length, 0u);
-  for (const char* bad : {"172.17.0.2", "172.17.0.2/33", "fd00::2/129", "10.0.0.1/", "10.0.0.1/8x", "10.0.0.1/-1"}) {
-    EXPECT_TRUE(test::contains(test::errorOf([&] { parseIpPrefix(bad); }), "invalid prefix")) << bad;
+  for (const char* bad :
+       {"172.17.0.2", "172.17.0.2/33", "fd00::2/129", "10.0.0.1/", "10.0.0.1/8x", "10.0.0.1/-1"}) {
+    EXPECT_TRUE(test::contains(test::errorOf([&] { parseIpPrefix(bad); }), "invalid prefix"))
+        << bad;
   }
 }
 
@@ -85,7 +88,8 @@ TEST(IpAddress, LinkLocalAndLoopbackAreTheKernels) {
   for (const char* own : {"fe80::1", "febf::1", "::1", "127.0.0.1", "127.1.2.3"}) {
     EXPECT_TRUE(isLinkLocalOrLoopback(parseIpAddress(own))) << own;
   }
-  for (const char* container : {"fec0::1", "fd00::1", "::", "::2", "10.0.0.1", "169.254.1.1", "128.0.0.1"}) {
+  for (const char* container :
+       {"fec0::1", "fd00::1", "::", "::2", "10.0.0.1", "169.254.1.1", "128.0.0.1"}) {
     EXPECT_FALSE(isLinkLocalOrLoopback(parseIpAddress(container))) << container;
   }
 }

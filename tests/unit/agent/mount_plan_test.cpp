@@ -25,7 +25,8 @@ TEST(PlanMounts, DockerDefaults) {
   auto steps = planMounts({
       mount("/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}),
       mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
-      mount("/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}),
+      mount("/dev/pts", "devpts", "devpts",
+            {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}),
       mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
       mount("/sys/fs/cgroup", "cgroup", "cgroup", {"ro", "nosuid", "noexec", "nodev"}),
   });
@@ -43,7 +44,8 @@ TEST(PlanMounts, DockerDefaults) {
 }
 
 TEST(PlanMounts, ReadOnlyBindGetsARemountPass) {
-  auto steps = planMounts({mount("/data/../vol", "bind", "mounts/0", {"rbind", "ro", "nosuid", "rprivate"})});
+  auto steps = planMounts(
+      {mount("/data/../vol", "bind", "mounts/0", {"rbind", "ro", "nosuid", "rprivate"})});
   ASSERT_EQ(steps.size(), 1u);
   const MountStep& step = steps[0];
   EXPECT_EQ(step.kind, MountStep::Kind::Bind);

@@ -63,8 +63,8 @@ void fakeSlot(const std::string& sysfs, const std::string& slot, const std::stri
 // A veth standing for a NIC (down, as a NIC the kernel just probed), its peer up so that it
 // gets a carrier once up.
 bool makeNic(const std::string& name, const std::string& mac, const std::string& peer) {
-  return test::runProgram({"ip", "link", "add", "name", name, "address", mac, "type", "veth", "peer", "name", peer}) ==
-             0 &&
+  return test::runProgram({"ip", "link", "add", "name", name, "address", mac, "type", "veth",
+                           "peer", "name", peer}) == 0 &&
          test::runProgram({"ip", "link", "set", peer, "up"}) == 0;
 }
 
@@ -101,8 +101,8 @@ std::set<std::string> bootRoutes(RouteNetlink& netlink) {
   for (int family : {AF_INET, AF_INET6}) {
     for (const auto& r : netlink.routes(family)) {
       if (r.protocol != RTPROT_BOOT) continue;
-      out.insert(toString(r.destination) + (r.gateway ? " via " + toString(*r.gateway) : "") + " dev " +
-                 nameOf(r.interfaceIndex));
+      out.insert(toString(r.destination) + (r.gateway ? " via " + toString(*r.gateway) : "") +
+                 " dev " + nameOf(r.interfaceIndex));
     }
   }
   return out;
@@ -114,8 +114,8 @@ std::string show(const std::set<std::string>& items) {
   return "{" + text + "}";
 }
 
-void expectSet(test::ChildChecks& check, const std::set<std::string>& actual, const std::set<std::string>& expected,
-               const std::string& what) {
+void expectSet(test::ChildChecks& check, const std::set<std::string>& actual,
+               const std::set<std::string>& expected, const std::string& what) {
   check.expect(actual == expected, what + ": " + show(actual) + ", expected " + show(expected));
 }
 
@@ -123,12 +123,15 @@ TEST(NetworkConverge, RequestAfterRequest) {
   test::TempDir sysfs;
   int result = test::inThrowawayNetworkNamespace([&] {
     test::ChildChecks check;
-    if (!check.expect(makeNic("eth0", kMacA, "pa") && makeNic("eth1", kMacB, "pb"), "create veths with `ip`")) {
+    if (!check.expect(makeNic("eth0", kMacA, "pa") && makeNic("eth1", kMacB, "pb"),
+                      "create veths with `ip`")) {
       return check.failures();
     }
-    // A link of the container's own, with a route `ip route add` made (RTPROT_BOOT, as the agent's).
+    // A link of the container's own, with a route `ip route add` made (RTPROT_BOOT, as the
+    // agent's).
     check.expect(test::runProgram({"ip", "address", "add", "10.77.0.1/24", "dev", "pa"}) == 0 &&
-                     test::runProgram({"ip", "route", "add", "10.78.0.0/16", "via", "10.77.0.2", "dev", "pa"}) == 0,
+                     test::runProgram({"ip", "route", "add", "10.78.0.0/16", "via", "10.77.0.2",
+                                       "dev", "pa"}) == 0,
                  "the container's own route");
     int indexA = indexOf("eth0"), indexB = indexOf("eth1");
     std::vector<FakeNic> nics = {{indexA, kMacA, kDeviceA}, {indexB, kMacB, kDeviceB}};
@@ -155,9 +158,11 @@ TEST(NetworkConverge, RequestAfterRequest) {
       check.expect(nameOf(indexA) == "eth1" && nameOf(indexB) == "eth0", when + "names swapped");
       check.expect(isUp("eth0") && isUp("eth1"), when + "up");
       check.expect(mtuOf("eth1") == 1400 && mtuOf("eth0") == 1500, when + "MTUs");
-      expectSet(check, addressesOf(netlink, "eth1"), {"10.1.0.2/24", "fd00:1::2/64"}, when + "eth1's addresses");
+      expectSet(check, addressesOf(netlink, "eth1"), {"10.1.0.2/24", "fd00:1::2/64"},
+                when + "eth1's addresses");
       expectSet(check, addressesOf(netlink, "eth0"), {"10.2.0.2/24"}, when + "eth0's addresses");
-      check.expect(ipv6Disabled("eth0") == "1\n" && ipv6Disabled("eth1") == "0\n", when + "IPv6 on eth1 only");
+      check.expect(ipv6Disabled("eth0") == "1\n" && ipv6Disabled("eth1") == "0\n",
+                   when + "IPv6 on eth1 only");
       expectSet(check, bootRoutes(netlink),
                 {"10.50.0.0/16 via 10.1.0.1 dev eth1", "0.0.0.0/0 via 10.2.0.1 dev eth0",
                  "fd00:99::/64 via fd00:1::1 dev eth1", theContainersRoute},
@@ -172,7 +177,8 @@ TEST(NetworkConverge, RequestAfterRequest) {
                  "a malformed address is refused");
     ConfigureNetwork badName = first;
     badName.interfaces[1].name = "../all";
-    check.expect(test::contains(test::errorOf([&] { configure(badName); }), "interface `../all`: invalid name"),
+    check.expect(test::contains(test::errorOf([&] { configure(badName); }),
+                                "interface `../all`: invalid name"),
                  "a name that is no link name is refused");
     ConfigureNetwork taken = first;
     taken.interfaces[1].name = "pa";
@@ -183,7 +189,8 @@ TEST(NetworkConverge, RequestAfterRequest) {
     twice.interfaces[1].name = "eth1";
     check.expect(test::contains(test::errorOf([&] { configure(twice); }), "requested twice"),
                  "a name requested twice is refused");
-    expectSet(check, addressesOf(netlink, "eth0"), {"10.2.0.2/24"}, "after the refusals: eth0's addresses");
+    expectSet(check, addressesOf(netlink, "eth0"), {"10.2.0.2/24"},
+              "after the refusals: eth0's addresses");
 
     // `network disconnect` of eth1, and eth0's addresses change: eth1 leaves through its slot.
     ConfigureNetwork second{{{"eth0", kMacB, 1500, {"10.2.0.3/24", "fd00:2::3/64"}}},
@@ -192,15 +199,20 @@ TEST(NetworkConverge, RequestAfterRequest) {
     configure(second);
     check.expect(nameOf(indexA) == "eth1" && !isUp("eth1"), "second request: eth1 down");
     expectSet(check, addressesOf(netlink, "eth1"), {}, "second request: eth1's addresses");
-    check.expect(test::readFile(sysfs / "bus/pci/slots/1/power") == "0", "second request: eth1's slot off");
-    check.expect(test::readFile(sysfs / "bus/pci/slots/0/power") == "1\n", "second request: the root port's slot on");
-    expectSet(check, addressesOf(netlink, "eth0"), {"10.2.0.3/24", "fd00:2::3/64"}, "second request: eth0's addresses");
+    check.expect(test::readFile(sysfs / "bus/pci/slots/1/power") == "0",
+                 "second request: eth1's slot off");
+    check.expect(test::readFile(sysfs / "bus/pci/slots/0/power") == "1\n",
+                 "second request: the root port's slot on");
+    expectSet(check, addressesOf(netlink, "eth0"), {"10.2.0.3/24", "fd00:2::3/64"},
+              "second request: eth0's addresses");
     check.expect(ipv6Disabled("eth0") == "0\n", "second request: IPv6 on eth0");
-    expectSet(check, bootRoutes(netlink),
-              {"0.0.0.0/0 via 10.2.0.1 dev eth0", "::/0 via fd00:2::1 dev eth0", theContainersRoute},
-              "second request: routes");
+    expectSet(
+        check, bootRoutes(netlink),
+        {"0.0.0.0/0 via 10.2.0.1 dev eth0", "::/0 via fd00:2::1 dev eth0", theContainersRoute},
+        "second request: routes");
     check.expect(isUp("pa"), "the container's own link stays up");
-    expectSet(check, addressesOf(netlink, "pa"), {"10.77.0.1/24"}, "the container's own link keeps its address");
+    expectSet(check, addressesOf(netlink, "pa"), {"10.77.0.1/24"},
+              "the container's own link keeps its address");
 
     // `network connect`: a new NIC (eth2 to the kernel) is to be eth1 while the old eth1 is
     // still there (powering its fake slot off removed nothing).
@@ -216,10 +228,13 @@ TEST(NetworkConverge, RequestAfterRequest) {
     check.expect(nameOf(indexA).rfind("rvnic", 0) == 0 && !isUp(nameOf(indexA)),
                  "third request: the old eth1 is parked, down: " + nameOf(indexA));
     check.expect(nameOf(indexB) == "eth0", "third request: eth0 stays");
-    check.expect(test::readFile(sysfs / "bus/pci/slots/2/power") == "1\n", "third request: the new NIC's slot on");
-    expectSet(check, addressesOf(netlink, "eth1"), {"10.3.0.2/24"}, "third request: the new eth1's addresses");
+    check.expect(test::readFile(sysfs / "bus/pci/slots/2/power") == "1\n",
+                 "third request: the new NIC's slot on");
+    expectSet(check, addressesOf(netlink, "eth1"), {"10.3.0.2/24"},
+              "third request: the new eth1's addresses");
     expectSet(check, bootRoutes(netlink),
-              {"10.60.0.0/16 via 10.3.0.1 dev eth1", "0.0.0.0/0 via 10.2.0.1 dev eth0", theContainersRoute},
+              {"10.60.0.0/16 via 10.3.0.1 dev eth1", "0.0.0.0/0 via 10.2.0.1 dev eth0",
+               theContainersRoute},
               "third request: routes");
     return check.failures();
   });

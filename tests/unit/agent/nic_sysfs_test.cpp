@@ -23,7 +23,8 @@ void fakeLink(const test::TempDir& sysfs, const std::string& name, const std::st
   std::filesystem::create_directories(devicePath);
   std::filesystem::create_directories(sysfs / ("bus/virtio/drivers/" + driver));
   std::filesystem::remove(devicePath + "/driver");
-  std::filesystem::create_directory_symlink(sysfs / ("bus/virtio/drivers/" + driver), devicePath + "/driver");
+  std::filesystem::create_directory_symlink(sysfs / ("bus/virtio/drivers/" + driver),
+                                            devicePath + "/driver");
   std::filesystem::create_directory_symlink(devicePath, link + "/device");
 }
 
@@ -36,7 +37,8 @@ TEST(NicSysfs, OnlyVirtioNetLinksAreRunvirtsNics) {
   test::TempDir sysfs;
   fakeLink(sysfs, "lo", "00:00:00:00:00:00");
   fakeLink(sysfs, "eth0", "02:42:AC:11:00:02", "devices/pci0000:00/0000:00:03.0/virtio0");
-  fakeLink(sysfs, "eth1", "02:42:ac:12:00:02", "devices/pci0000:00/0000:00:1c.0/0000:01:00.0/virtio1");
+  fakeLink(sysfs, "eth1", "02:42:ac:12:00:02",
+           "devices/pci0000:00/0000:00:1c.0/0000:01:00.0/virtio1");
   fakeLink(sysfs, "br0", "02:42:ac:11:00:02");  // a bridge the container made: its first port's MAC
   fakeLink(sysfs, "ens5", "52:54:00:00:00:01", "devices/pci0000:00/0000:00:05.0", "e1000");
   auto nics = virtioNics(sysfs.path());
@@ -53,20 +55,24 @@ TEST(NicSysfs, NoNicsWithoutClassNet) {
 }
 
 TEST(NicSysfs, ThePciFunctionNearestTheEnd) {
-  EXPECT_EQ(pciAddressIn("/sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0/virtio1"), "0000:01:00.0");
+  EXPECT_EQ(pciAddressIn("/sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0/virtio1"),
+            "0000:01:00.0");
   EXPECT_EQ(pciAddressIn("/sys/devices/pci0000:00/0000:00:03.0/virtio0"), "0000:00:03.0");
   EXPECT_EQ(pciAddressIn("/sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0"), "0000:01:00.0");
   EXPECT_EQ(pciAddressIn("/sys/devices/pci10000:e0/10000:e1:1f.7/virtio3"), "10000:e1:1f.7");
-  for (const char* none : {"/sys/devices/virtual/net/lo", "/sys/devices/pci0000:00", "", "/",
-                           "/sys/devices/0000:01:00.8/virtio1", "/sys/devices/0000:01:0.0", "/x/0000:01:00.0y"}) {
+  for (const char* none :
+       {"/sys/devices/virtual/net/lo", "/sys/devices/pci0000:00", "", "/",
+        "/sys/devices/0000:01:00.8/virtio1", "/sys/devices/0000:01:0.0", "/x/0000:01:00.0y"}) {
     EXPECT_FALSE(pciAddressIn(none)) << none;
   }
 }
 
 TEST(NicSysfs, TheSlotWhoseAddressIsTheNicsBusAndDevice) {
   test::TempDir sysfs;
-  fakeLink(sysfs, "eth1", "02:42:ac:12:00:02", "devices/pci0000:00/0000:00:1c.0/0000:01:00.0/virtio1");
-  fakeLink(sysfs, "eth2", "02:42:ac:13:00:02", "devices/pci0000:00/0000:00:1c.1/0000:02:00.0/virtio2");
+  fakeLink(sysfs, "eth1", "02:42:ac:12:00:02",
+           "devices/pci0000:00/0000:00:1c.0/0000:01:00.0/virtio1");
+  fakeLink(sysfs, "eth2", "02:42:ac:13:00:02",
+           "devices/pci0000:00/0000:00:1c.1/0000:02:00.0/virtio2");
   fakeSlot(sysfs, "0", "0000:00:1c");  // the root port's own slot: not the NIC's
   fakeSlot(sysfs, "1", "0000:01:00");
   fakeSlot(sysfs, "2", "0000:02:00");
@@ -90,7 +96,8 @@ TEST(NicSysfs, PowerOffWritesZero) {
   fakeSlot(sysfs, "1", "0000:01:00");
   powerOffSlot(sysfs / "bus/pci/slots/1");
   EXPECT_EQ(test::readFile(sysfs / "bus/pci/slots/1/power"), "0");
-  EXPECT_TRUE(test::contains(test::errorOf([&] { powerOffSlot(sysfs / "bus/pci/slots/9"); }), "slots/9/power"));
+  EXPECT_TRUE(test::contains(test::errorOf([&] { powerOffSlot(sysfs / "bus/pci/slots/9"); }),
+                             "slots/9/power"));
 }
 
 }  // namespace

@@ -43,7 +43,8 @@ pid_t spawn(ProcessTable& table, ProcessId id, const std::function<int()>& body)
 
 class ProcessTableTest : public ::testing::Test {
  protected:
-  ProcessTable table{[this](const std::string& frame) { decoder.feed(frame.data(), frame.size()); }};
+  ProcessTable table{
+      [this](const std::string& frame) { decoder.feed(frame.data(), frame.size()); }};
   FrameDecoder decoder;
   std::vector<std::string> events;  // "out:...", "err:...", "exit:code" or "signal:n"
 

@@ -62,7 +62,8 @@ TEST(OpenInRoot, SymlinksAndDotDotStayInside) {
   ASSERT_EQ(::symlink("/etc", (dir + "/abs").c_str()), 0);
   ASSERT_EQ(::symlink("../../../../etc", (dir + "/rel").c_str()), 0);
   UniqueFd root(::open(dir.c_str(), O_PATH | O_DIRECTORY));
-  struct stat inside {}, viaAbs {}, viaRel {}, hostEtc {};
+  struct stat inside {
+  }, viaAbs{}, viaRel{}, hostEtc{};
   ::stat((dir + "/etc").c_str(), &inside);
   ::stat("/etc", &hostEtc);
   ::fstat(sys::openInRoot(root.get(), "/abs", O_PATH).get(), &viaAbs);

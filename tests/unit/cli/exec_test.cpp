@@ -27,7 +27,9 @@ TEST(ExecCommand, AMissingProcessFileIsNamed) {
   global.root = dir / "root";
   global.config = dir / "config.toml";
   std::string missing = dir / "nope.json";
-  EXPECT_EQ(test::errorOf([&] { execCommand(global, {"--process", missing, "web"}); }),
+  EXPECT_EQ(test::errorOf([&] {
+              execCommand(global, {"--process", missing, "web"});
+            }),
             "exec failed: open process file " + missing + ": No such file or directory");
 }
 

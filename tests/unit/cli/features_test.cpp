@@ -25,32 +25,35 @@ using Names = std::vector<std::string>;
 
 TEST(Features, MountOptions) {
   EXPECT_EQ(featuresOutput().at("mountOptions").get<Names>(),
-            (Names{"async",       "atime",   "bind",       "defaults",      "dev",        "diratime",
-                   "dirsync",     "exec",    "iversion",   "lazytime",      "loud",       "mand",
-                   "noatime",     "nodev",   "nodiratime", "noexec",        "noiversion", "nolazytime",
-                   "nomand",      "norelatime", "nostrictatime", "nosuid",  "private",    "rbind",
-                   "relatime",    "remount", "ro",         "rprivate",      "rshared",    "rslave",
-                   "runbindable", "rw",      "shared",     "silent",        "slave",      "strictatime",
-                   "suid",        "sync",    "unbindable"}));
+            (Names{"async",         "atime",      "bind",       "defaults",  "dev",
+                   "diratime",      "dirsync",    "exec",       "iversion",  "lazytime",
+                   "loud",          "mand",       "noatime",    "nodev",     "nodiratime",
+                   "noexec",        "noiversion", "nolazytime", "nomand",    "norelatime",
+                   "nostrictatime", "nosuid",     "private",    "rbind",     "relatime",
+                   "remount",       "ro",         "rprivate",   "rshared",   "rslave",
+                   "runbindable",   "rw",         "shared",     "silent",    "slave",
+                   "strictatime",   "suid",       "sync",       "unbindable"}));
 }
 
 TEST(Features, Seccomp) {
   nlohmann::json seccomp = featuresOutput().at("linux").at("seccomp");
   EXPECT_TRUE(seccomp.at("enabled").get<bool>());
   EXPECT_EQ(seccomp.at("actions").get<Names>(),
-            (Names{"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-                   "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"}));
+            (Names{"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
+                   "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"}));
   EXPECT_EQ(seccomp.at("operators").get<Names>(),
-            (Names{"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
-                   "SCMP_CMP_NE"}));
-  EXPECT_EQ(seccomp.at("archs").get<Names>(), (Names{"SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"}));
+            (Names{"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
+                   "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"}));
+  EXPECT_EQ(seccomp.at("archs").get<Names>(),
+            (Names{"SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"}));
 }
 
 TEST(Features, TheRest) {
   nlohmann::json features = featuresOutput();
   EXPECT_EQ(features.at("ociVersionMin"), "1.0.0");
   EXPECT_EQ(features.at("ociVersionMax"), "1.0.2-dev");
-  EXPECT_EQ(features.at("hooks").get<Names>(), (Names{"prestart", "createRuntime", "poststart", "poststop"}));
+  EXPECT_EQ(features.at("hooks").get<Names>(),
+            (Names{"prestart", "createRuntime", "poststart", "poststop"}));
   EXPECT_EQ(features.at("linux").at("namespaces").get<Names>(),
             (Names{"cgroup", "ipc", "mount", "network", "pid", "uts"}));
   EXPECT_EQ(features.at("linux").at("capabilities").size(), oci::capabilityNames().size());

@@ -12,13 +12,15 @@ namespace {
 using test::contains;
 using test::errorOf;
 
-const std::string kBundle = "/var/run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby/4f2c1a";
+const std::string kBundle =
+    "/var/run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby/4f2c1a";
 const std::string kId = "4f2c1a";
 
 // runvirt <docker's global flags> <rest...>
 CommandLine dockerLine(std::vector<std::string> rest) {
-  std::vector<std::string> argv = {"runvirt", "--root", "/var/run/docker/runtime-runc/moby", "--log",
-                                   kBundle + "/log.json", "--log-format", "json"};
+  std::vector<std::string> argv = {
+      "runvirt",      "--root", "/var/run/docker/runtime-runc/moby", "--log", kBundle + "/log.json",
+      "--log-format", "json"};
   argv.insert(argv.end(), rest.begin(), rest.end());
   return parseCommandLine(argv);
 }
@@ -39,7 +41,8 @@ TEST(DockerCommandLines, Create) {
 }
 
 TEST(DockerCommandLines, CreateWithoutTerminal) {
-  CommandLine line = dockerLine({"create", "--bundle", kBundle, "--pid-file", kBundle + "/init.pid", kId});
+  CommandLine line =
+      dockerLine({"create", "--bundle", kBundle, "--pid-file", kBundle + "/init.pid", kId});
   CreateOptions o = parseCreate(line.args);
   EXPECT_EQ(o.id, kId);
   EXPECT_EQ(o.consoleSocket, "");
@@ -70,8 +73,8 @@ TEST(DockerCommandLines, Delete) {
 }
 
 TEST(DockerCommandLines, SystemdCgroupIsAcceptedBeforeTheVerb) {
-  CommandLine line = parseCommandLine({"runvirt", "--root", "/r", "--systemd-cgroup", "--log-format", "json",
-                                       "start", kId});
+  CommandLine line = parseCommandLine(
+      {"runvirt", "--root", "/r", "--systemd-cgroup", "--log-format", "json", "start", kId});
   EXPECT_TRUE(line.global.systemdCgroup);
   EXPECT_EQ(line.global.root, "/r");
   EXPECT_EQ(line.verb, "start");
@@ -88,7 +91,8 @@ TEST(GlobalFlags, Defaults) {
 }
 
 TEST(GlobalFlags, GoStyleSingleDash) {
-  CommandLine line = parseCommandLine({"runvirt", "-root", "/x", "-log-format", "json", "-debug", "state", "id"});
+  CommandLine line =
+      parseCommandLine({"runvirt", "-root", "/x", "-log-format", "json", "-debug", "state", "id"});
   EXPECT_EQ(line.global.root, "/x");
   EXPECT_EQ(line.global.logFormat, "json");
   EXPECT_TRUE(line.global.debug);
@@ -96,7 +100,8 @@ TEST(GlobalFlags, GoStyleSingleDash) {
 }
 
 TEST(GlobalFlags, EqualsForm) {
-  CommandLine line = parseCommandLine({"runvirt", "--root=/x", "--log=/l.json", "--config=/c.toml", "ps", "id"});
+  CommandLine line =
+      parseCommandLine({"runvirt", "--root=/x", "--log=/l.json", "--config=/c.toml", "ps", "id"});
   EXPECT_EQ(line.global.root, "/x");
   EXPECT_EQ(line.global.log, "/l.json");
   EXPECT_EQ(line.global.config, "/c.toml");
@@ -112,14 +117,17 @@ TEST(GlobalFlags, GoBoolFlagValues) {
   EXPECT_FALSE(off.global.debug);
   EXPECT_FALSE(off.global.systemdCgroup);
   EXPECT_EQ(off.verb, "list");
-  EXPECT_TRUE(contains(errorOf([] { parseCommandLine({"runvirt", "--debug=maybe", "list"}); }),
+  EXPECT_TRUE(contains(errorOf([] {
+                         parseCommandLine({"runvirt", "--debug=maybe", "list"});
+                       }),
                        "invalid boolean value \"maybe\""));
   EXPECT_FALSE(parseDelete({"--force=false", kId}).force);
   EXPECT_TRUE(parseDelete({"--force=true", kId}).force);
 }
 
 TEST(GlobalFlags, IgnoredRuncFlagsAreAccepted) {
-  CommandLine line = parseCommandLine({"runvirt", "--rootless", "false", "--criu", "/usr/sbin/criu", "list"});
+  CommandLine line =
+      parseCommandLine({"runvirt", "--rootless", "false", "--criu", "/usr/sbin/criu", "list"});
   EXPECT_EQ(line.global.rootless, "false");
   EXPECT_EQ(line.verb, "list");
 }
@@ -138,12 +146,16 @@ TEST(GlobalFlags, VerbArgumentsAreNotGlobalFlags) {
 }
 
 TEST(GlobalFlags, BadLogFormat) {
-  EXPECT_EQ(errorOf([] { parseCommandLine({"runvirt", "--log-format", "xml", "list"}); }),
+  EXPECT_EQ(errorOf([] {
+              parseCommandLine({"runvirt", "--log-format", "xml", "list"});
+            }),
             "unknown log-format \"xml\"");
 }
 
 TEST(GlobalFlags, UnknownFlag) {
-  EXPECT_TRUE(contains(errorOf([] { parseCommandLine({"runvirt", "--bogus", "list"}); }),
+  EXPECT_TRUE(contains(errorOf([] {
+                         parseCommandLine({"runvirt", "--bogus", "list"});
+                       }),
                        "flag provided but not defined"));
 }
 
@@ -152,7 +164,8 @@ TEST(GlobalFlags, MissingValue) {
 }
 
 TEST(CreateFlags, EqualsAndGoStyle) {
-  CreateOptions o = parseCreate({"--bundle=/b", "-pid-file", "/p", "--no-pivot", "--preserve-fds", "2", "id"});
+  CreateOptions o =
+      parseCreate({"--bundle=/b", "-pid-file", "/p", "--no-pivot", "--preserve-fds", "2", "id"});
   EXPECT_EQ(o.bundle, "/b");
   EXPECT_EQ(o.pidFile, "/p");
   EXPECT_TRUE(o.noPivot);
@@ -162,7 +175,10 @@ TEST(CreateFlags, EqualsAndGoStyle) {
 }
 
 TEST(CreateFlags, UnknownFlag) {
-  EXPECT_EQ(errorOf([] { parseCreate({"--bundel", "/b", "id"}); }), "flag provided but not defined: --bundel");
+  EXPECT_EQ(errorOf([] {
+              parseCreate({"--bundel", "/b", "id"});
+            }),
+            "flag provided but not defined: --bundel");
 }
 
 TEST(Kill, AllFlagAndNamedSignal) {
@@ -181,13 +197,22 @@ TEST(Kill, DefaultSignalIsTerm) {
 
 TEST(Kill, ArgumentCount) {
   EXPECT_EQ(errorOf([] { parseKill({}); }), "\"kill\" requires a minimum of 1 argument(s)");
-  EXPECT_EQ(errorOf([] { parseKill({"id", "9", "extra"}); }), "\"kill\" requires a maximum of 2 argument(s)");
+  EXPECT_EQ(errorOf([] {
+              parseKill({"id", "9", "extra"});
+            }),
+            "\"kill\" requires a maximum of 2 argument(s)");
 }
 
 TEST(MissingId, EveryVerbNamesItself) {
   EXPECT_EQ(errorOf([] { parseIdOnly("start", {}); }), "\"start\" requires exactly 1 argument(s)");
-  EXPECT_EQ(errorOf([] { parseIdOnly("state", {"a", "b"}); }), "\"state\" requires exactly 1 argument(s)");
-  EXPECT_EQ(errorOf([] { parseCreate({"--bundle", "/b"}); }), "\"create\" requires exactly 1 argument(s)");
+  EXPECT_EQ(errorOf([] {
+              parseIdOnly("state", {"a", "b"});
+            }),
+            "\"state\" requires exactly 1 argument(s)");
+  EXPECT_EQ(errorOf([] {
+              parseCreate({"--bundle", "/b"});
+            }),
+            "\"create\" requires exactly 1 argument(s)");
   EXPECT_EQ(errorOf([] { parseDelete({"--force"}); }), "\"delete\" requires exactly 1 argument(s)");
   EXPECT_EQ(errorOf([] { parseRun({}); }), "\"run\" requires exactly 1 argument(s)");
 }
@@ -217,7 +242,8 @@ TEST(Spec, BundleAndRootless) {
 }
 
 TEST(Monitor, RequiredFlags) {
-  MonitorCommandOptions o = parseMonitor({"--id", "web", "--sync-fd", "3", "--console-socket", "/s"});
+  MonitorCommandOptions o =
+      parseMonitor({"--id", "web", "--sync-fd", "3", "--console-socket", "/s"});
   EXPECT_EQ(o.id, "web");
   EXPECT_EQ(o.syncFd, 3);
   EXPECT_EQ(o.consoleSocket, "/s");

@@ -29,14 +29,21 @@ bool readsEndOfChannel(AgentClient& client, double timeoutSeconds = 5) {
 TEST(FakeHypervisor, ServesAnAgentOnTheDomainsAgentChannel) {
   TempDir dir;
   FakeHypervisor fake;
-  fake.serveAgents({}, [](FakeAgent& guest) { guest.answer("list_processes", FakeAgent::Answer::error("scripted")); });
+  fake.serveAgents({}, [](FakeAgent& guest) {
+    guest.answer("list_processes", FakeAgent::Answer::error("scripted"));
+  });
   // The DNS channel comes first here: the fake must pick the channel by its target name.
-  fake.startTransient("<domain type='qemu'>\n  <name>runvirt-x</name>\n  <devices>\n"
-                      "    <channel type='unix'>\n      <source mode='bind' path='" + (dir / "dns.sock") + "'/>\n"
-                      "      <target type='virtio' name='org.runvirt.dns.0'/>\n    </channel>\n"
-                      "    <channel type='unix'>\n      <source mode='bind' path='" + (dir / "agent.sock") + "'/>\n"
-                      "      <target type='virtio' name='org.runvirt.agent.0'/>\n    </channel>\n"
-                      "  </devices>\n</domain>\n");
+  fake.startTransient(
+      "<domain type='qemu'>\n  <name>runvirt-x</name>\n  <devices>\n"
+      "    <channel type='unix'>\n      <source mode='bind' path='" +
+      (dir / "dns.sock") +
+      "'/>\n"
+      "      <target type='virtio' name='org.runvirt.dns.0'/>\n    </channel>\n"
+      "    <channel type='unix'>\n      <source mode='bind' path='" +
+      (dir / "agent.sock") +
+      "'/>\n"
+      "      <target type='virtio' name='org.runvirt.agent.0'/>\n    </channel>\n"
+      "  </devices>\n</domain>\n");
   ASSERT_NE(fake.agent("runvirt-x"), nullptr);
   EXPECT_FALSE(exists(dir / "dns.sock"));
   AgentClient client = AgentClient::connect(dir / "agent.sock");
@@ -45,7 +52,8 @@ TEST(FakeHypervisor, ServesAnAgentOnTheDomainsAgentChannel) {
   // QEMU goes away with the domain, and the guest's end of the channel with it.
   EXPECT_TRUE(fake.destroy("runvirt-x"));
   EXPECT_TRUE(readsEndOfChannel(client));
-  EXPECT_EQ(fake.agent("runvirt-x")->recorded().requestTypes(), std::vector<std::string>{"list_processes"});
+  EXPECT_EQ(fake.agent("runvirt-x")->recorded().requestTypes(),
+            std::vector<std::string>{"list_processes"});
 }
 
 TEST(FakeHypervisor, ADomainWithoutAnAgentChannelIsRefusedWhenServingAgents) {
@@ -59,9 +67,12 @@ TEST(FakeHypervisor, ADomainWithoutAnAgentChannelIsRefusedWhenServingAgents) {
 TEST(FakeAgent, RefusesRequestsBeforeTheHostsHello) {
   FakeAgent guest;
   UniqueFd host = guest.takeHostEnd();
-  std::string request = agent::encodeMessage(agent::toJson(agent::HostMessage{agent::Request{1, agent::Shutdown{}}}));
-  ASSERT_EQ(write(host.get(), request.data(), request.size()), static_cast<ssize_t>(request.size()));
-  EXPECT_TRUE(guest.waitUntil([](const FakeAgent::Recorded& r) { return !r.protocolErrors.empty(); }));
+  std::string request =
+      agent::encodeMessage(agent::toJson(agent::HostMessage{agent::Request{1, agent::Shutdown{}}}));
+  ASSERT_EQ(write(host.get(), request.data(), request.size()),
+            static_cast<ssize_t>(request.size()));
+  EXPECT_TRUE(
+      guest.waitUntil([](const FakeAgent::Recorded& r) { return !r.protocolErrors.empty(); }));
   auto recorded = guest.recorded();
   EXPECT_EQ(recorded.protocolErrors, std::vector<std::string>{"request before hello"});
   EXPECT_TRUE(recorded.requests.empty());

@@ -29,8 +29,9 @@ TEST_P(InvalidContainerId, IsRejectedWithRuncsMessage) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Ids, InvalidContainerId,
-                         ::testing::Values("", ".", "..", "../etc", "a/b", "a b", "tab\t", "semi;colon",
-                                           "caf\xc3\xa9", std::string(1025, 'x'), std::string("nul\0x", 5)));
+                         ::testing::Values("", ".", "..", "../etc", "a/b", "a b", "tab\t",
+                                           "semi;colon", "caf\xc3\xa9", std::string(1025, 'x'),
+                                           std::string("nul\0x", 5)));
 
 }  // namespace
 }  // namespace runvirt::oci

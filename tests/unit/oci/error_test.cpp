@@ -15,7 +15,8 @@ TEST(Error, WrapPrependsContext) {
 
 TEST(Error, WithContextWrapsOnlyErrorsAndKeepsTheKind) {
   try {
-    withContext("delete container `x`", [] { throw Error("container does not exist", ErrorKind::NotFound); });
+    withContext("delete container `x`",
+                [] { throw Error("container does not exist", ErrorKind::NotFound); });
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.message(), "delete container `x`: container does not exist");

@@ -87,7 +87,8 @@ TEST(FdPassing, ALongerMessageIsAnErrorAndItsDescriptorsAreClosed) {
   PipePair p;
   int before = openFdCount();
   sendWithFds(s.a.get(), "0123456789", {p.read.get()});
-  EXPECT_EQ(errorOf([&] { receiveWithFds(s.b.get(), 4, 1); }), "receive: message longer than 4 bytes");
+  EXPECT_EQ(errorOf([&] { receiveWithFds(s.b.get(), 4, 1); }),
+            "receive: message longer than 4 bytes");
   EXPECT_EQ(openFdCount(), before);
 }
 
@@ -97,17 +98,21 @@ TEST(FdPassing, MoreDescriptorsThanExpectedIsAnErrorAndTheyAreClosed) {
   int before = openFdCount();
   // One fd asked, two sent: the kernel's rounded-up room would take both without MSG_CTRUNC.
   sendWithFds(s.a.get(), "x", {p.read.get(), p.write.get()});
-  EXPECT_EQ(errorOf([&] { receiveWithFds(s.b.get(), 64, 1); }), "receive: more than 1 file descriptors attached");
+  EXPECT_EQ(errorOf([&] { receiveWithFds(s.b.get(), 64, 1); }),
+            "receive: more than 1 file descriptors attached");
   sendWithFds(s.a.get(), "x", {p.read.get(), p.write.get(), p.read.get(), p.write.get()});
-  EXPECT_EQ(errorOf([&] { receiveWithFds(s.b.get(), 64, 1); }), "receive: more than 1 file descriptors attached");
+  EXPECT_EQ(errorOf([&] { receiveWithFds(s.b.get(), 64, 1); }),
+            "receive: more than 1 file descriptors attached");
   sendWithFds(s.a.get(), "x", {p.read.get()});
-  EXPECT_EQ(errorOf([&] { receiveWithFds(s.b.get(), 64, 0); }), "receive: more than 0 file descriptors attached");
+  EXPECT_EQ(errorOf([&] { receiveWithFds(s.b.get(), 64, 0); }),
+            "receive: more than 0 file descriptors attached");
   EXPECT_EQ(openFdCount(), before);
 }
 
 TEST(FdPassing, SendErrors) {
   SeqpacketPair s;
-  EXPECT_EQ(errorOf([&] { sendWithFds(s.a.get(), ""); }), "send: an empty message would be read as end of file");
+  EXPECT_EQ(errorOf([&] { sendWithFds(s.a.get(), ""); }),
+            "send: an empty message would be read as end of file");
   s.b.reset();
   EXPECT_EQ(errorOf([&] { sendWithFds(s.a.get(), "x"); }), "send: Broken pipe");  // and no SIGPIPE
 }

@@ -29,7 +29,8 @@ TEST(FileIo, ReadFileReadsProcfsFilesThatReportNoSize) {
 
 TEST(FileIo, ReadMissingFileNamesItAndIsNotFound) {
   test::TempDir dir;
-  EXPECT_EQ(errorOf([&] { readFile(dir / "nope"); }), "open " + (dir / "nope") + ": No such file or directory");
+  EXPECT_EQ(errorOf([&] { readFile(dir / "nope"); }),
+            "open " + (dir / "nope") + ": No such file or directory");
   try {
     readFile(dir / "nope");
   } catch (const Error& e) {
@@ -48,14 +49,16 @@ TEST(FileIo, ReadFileIfExistsIsEmptyOnlyForAMissingFile) {
   EXPECT_EQ(readFileIfExists(dir / "nope"), std::nullopt);
   test::writeFile(dir / "there", "text");
   EXPECT_EQ(readFileIfExists(dir / "there"), "text");
-  EXPECT_EQ(errorOf([&] { readFileIfExists(dir.path()); }), "read " + dir.path() + ": Is a directory");
+  EXPECT_EQ(errorOf([&] { readFileIfExists(dir.path()); }),
+            "read " + dir.path() + ": Is a directory");
 }
 
 TEST(FileIo, ReadFileBoundedRefusesALargerFile) {
   test::TempDir dir;
   test::writeFile(dir / "ten", "0123456789");
   EXPECT_EQ(readFileBounded(dir / "ten", 10), "0123456789");
-  EXPECT_EQ(errorOf([&] { readFileBounded(dir / "ten", 9); }), "read " + (dir / "ten") + ": larger than 9 bytes");
+  EXPECT_EQ(errorOf([&] { readFileBounded(dir / "ten", 9); }),
+            "read " + (dir / "ten") + ": larger than 9 bytes");
   try {
     readFileBounded(dir / "ten", 0);
   } catch (const Error& e) {
@@ -66,7 +69,8 @@ TEST(FileIo, ReadFileBoundedRefusesALargerFile) {
 }
 
 TEST(FileIo, ReadFileBoundedStopsReadingAnEndlessFile) {
-  EXPECT_EQ(errorOf([] { readFileBounded("/dev/zero", 1 << 20); }), "read /dev/zero: larger than 1048576 bytes");
+  EXPECT_EQ(errorOf([] { readFileBounded("/dev/zero", 1 << 20); }),
+            "read /dev/zero: larger than 1048576 bytes");
 }
 
 TEST(FileIo, ReadAllReadsFromTheOffsetToTheEnd) {

@@ -11,7 +11,8 @@ namespace {
 using nlohmann::json;
 
 TEST(FieldReader, ReadsTypedValues) {
-  json j = {{"s", "x"}, {"b", true}, {"u", 7}, {"i", -3}, {"d", 2}, {"list", {"a", "b"}}, {"m", {{"k", "v"}}}};
+  json j = {{"s", "x"}, {"b", true},          {"u", 7},           {"i", -3},
+            {"d", 2},   {"list", {"a", "b"}}, {"m", {{"k", "v"}}}};
   std::vector<Problem> problems;
   FieldReader r(j, "top", problems);
   std::string s;
@@ -61,9 +62,10 @@ TEST(FieldReader, IntegerRanges) {
   r.get("u64", u);
   r.get("i64", s);
   r.get("float", i);
-  EXPECT_EQ(describeProblems(problems),
-            "int: must fit in 32 bits; u64: must be a non-negative integer; i64: must fit in 64 bits; "
-            "float: must be an integer");
+  EXPECT_EQ(
+      describeProblems(problems),
+      "int: must fit in 32 bits; u64: must be a non-negative integer; i64: must fit in 64 bits; "
+      "float: must be an integer");
 }
 
 TEST(FieldReader, StrictModeRejectsUnknownKeys) {
@@ -73,7 +75,8 @@ TEST(FieldReader, StrictModeRejectsUnknownKeys) {
   int known = 0;
   r.get("known", known);
   r.rejectUnknownKeys();
-  EXPECT_EQ(describeProblems(problems), "msg.extra: is not a known field; msg.other: is not a known field");
+  EXPECT_EQ(describeProblems(problems),
+            "msg.extra: is not a known field; msg.other: is not a known field");
 }
 
 TEST(FieldReader, ThrowIfProblemsJoinsThemAll) {

@@ -63,8 +63,8 @@ TEST(Signals, RealTimeSignalsWithOffsets) {
 }
 
 TEST(Signals, UnknownOrOutOfRangeIsRejected) {
-  for (const char* text : {"", "NOPE", "SIG", "SIGNOPE", "0", "-9", "9x", "65", "RTMIN-1", "RTMAX+1", "RTMIN+",
-                           "RTMIN+x", "RTMIN+100", "RTMAX-100"}) {
+  for (const char* text : {"", "NOPE", "SIG", "SIGNOPE", "0", "-9", "9x", "65", "RTMIN-1",
+                           "RTMAX+1", "RTMIN+", "RTMIN+x", "RTMIN+100", "RTMAX-100"}) {
     EXPECT_EQ(parseSignal(text), std::nullopt) << "\"" << text << "\"";
   }
 }

@@ -41,7 +41,8 @@ TEST(MountOptions, PropagationIsSeparateFromFlags) {
   EXPECT_EQ(o.flags, bits(MS_BIND | MS_REC));
   EXPECT_EQ(parseMountOptions({"shared"}).propagation, bits(MS_SHARED));
   EXPECT_EQ(parseMountOptions({"rslave"}).propagation, bits(MS_SLAVE | MS_REC));
-  EXPECT_EQ(parseMountOptions({"private", "runbindable"}).propagation, bits(MS_UNBINDABLE | MS_REC));
+  EXPECT_EQ(parseMountOptions({"private", "runbindable"}).propagation,
+            bits(MS_UNBINDABLE | MS_REC));
 }
 
 TEST(MountOptions, UnknownWordsBecomeFilesystemData) {
@@ -69,7 +70,8 @@ TEST(MountOptions, EveryKnownOptionIsAFlagOrAPropagation) {
   std::vector<std::string> known = knownMountOptions();
   EXPECT_TRUE(std::is_sorted(known.begin(), known.end()));
   EXPECT_EQ(known.size(), 39u);
-  for (const auto& name : known) EXPECT_EQ(parseMountOptions({name}).data, "") << name << " went to the filesystem";
+  for (const auto& name : known)
+    EXPECT_EQ(parseMountOptions({name}).data, "") << name << " went to the filesystem";
   EXPECT_EQ(parseMountOptions({"mode=755"}).data, "mode=755");
 }
 

@@ -48,7 +48,8 @@ TEST(SpecJson, DefaultSpecIsWhatRuncSpecWrites) {
 
 TEST(SpecJson, DockerConfigParsesEveryField) {
   test::TempDir bundle;
-  test::writeFile(bundle / "config.json", test::readFile(test::goldenPath("oci/valid/docker.json")));
+  test::writeFile(bundle / "config.json",
+                  test::readFile(test::goldenPath("oci/valid/docker.json")));
   Spec spec = loadSpec(bundle.path());
 
   ASSERT_TRUE(spec.process);
@@ -109,11 +110,17 @@ TEST(SpecJson, DockerConfigParsesEveryField) {
 
 TEST(SpecJson, DevicesAndDeviceRulesParse) {
   json j = json::parse(test::readFile(test::goldenPath("oci/valid/docker.json")));
-  j["linux"]["devices"] = json::array({{{"path", "/dev/fuse"}, {"type", "c"}, {"major", 10}, {"minor", 229},
-                                       {"fileMode", 438}, {"uid", 0}, {"gid", 0}},
-                                      {{"path", "/dev/xvda"}, {"type", "b"}, {"major", 7}, {"minor", 0}}});
-  j["linux"]["resources"]["devices"].push_back({{"allow", true}, {"type", "c"}, {"major", 10}, {"minor", 229},
-                                                {"access", "rwm"}});
+  j["linux"]["devices"] =
+      json::array({{{"path", "/dev/fuse"},
+                    {"type", "c"},
+                    {"major", 10},
+                    {"minor", 229},
+                    {"fileMode", 438},
+                    {"uid", 0},
+                    {"gid", 0}},
+                   {{"path", "/dev/xvda"}, {"type", "b"}, {"major", 7}, {"minor", 0}}});
+  j["linux"]["resources"]["devices"].push_back(
+      {{"allow", true}, {"type", "c"}, {"major", 10}, {"minor", 229}, {"access", "rwm"}});
   Spec spec = parseOk(j);
   ASSERT_EQ(spec.linux->devices.size(), 2u);
   EXPECT_EQ(spec.linux->devices[0].path, "/dev/fuse");
@@ -161,9 +168,10 @@ TEST(SpecJson, TypeProblemsCarryTheirJsonPath) {
   j["linux"]["namespaces"][0]["type"] = 1;
   std::vector<Problem> problems;
   parseSpec(j, problems);
-  EXPECT_EQ(describeProblems(problems),
-            "process.args[1]: must be a string; process.args[3]: must be a string; "
-            "mounts[1].options: must be an array of strings; linux.namespaces[0].type: must be a string");
+  EXPECT_EQ(
+      describeProblems(problems),
+      "process.args[1]: must be a string; process.args[3]: must be a string; "
+      "mounts[1].options: must be an array of strings; linux.namespaces[0].type: must be a string");
 }
 
 TEST(SpecJson, NumbersOutOfRangeAreProblems) {
@@ -172,8 +180,9 @@ TEST(SpecJson, NumbersOutOfRangeAreProblems) {
   j["process"]["user"]["gid"] = 4294967296;
   std::vector<Problem> problems;
   parseSpec(j, problems);
-  EXPECT_EQ(describeProblems(problems),
-            "process.user.uid: must be a non-negative integer; process.user.gid: must fit in 32 bits");
+  EXPECT_EQ(
+      describeProblems(problems),
+      "process.user.uid: must be a non-negative integer; process.user.gid: must fit in 32 bits");
 }
 
 TEST(SpecJson, RootMustBeAnObject) {
@@ -185,7 +194,8 @@ TEST(SpecJson, RootMustBeAnObject) {
 TEST(SpecJson, LoadSpecNamesTheFileWhenItIsMissing) {
   test::TempDir bundle;
   std::string message = errorOf([&] { loadSpec(bundle.path()); });
-  EXPECT_TRUE(contains(message, "open " + bundle.path() + "/config.json: No such file or directory"));
+  EXPECT_TRUE(
+      contains(message, "open " + bundle.path() + "/config.json: No such file or directory"));
 }
 
 TEST(SpecJson, LoadSpecReportsBadJsonSyntax) {
@@ -221,18 +231,25 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"empty-args", "process.args: args must not be empty"},
         InvalidCase{"relative-cwd", "process.cwd: cwd property must be an absolute path"},
         InvalidCase{"env-without-equals", "process.env[1]: must have the form NAME=value"},
-        InvalidCase{"unknown-capability", "process.capabilities.bounding[1]: unknown capability \"CAP_TELEPORT\""},
-        InvalidCase{"unknown-rlimit", "process.rlimits[0].type: unknown rlimit type \"RLIMIT_TELEPORTS\""},
-        InvalidCase{"rlimit-soft-above-hard", "process.rlimits[0]: soft limit is above the hard limit"},
+        InvalidCase{"unknown-capability",
+                    "process.capabilities.bounding[1]: unknown capability \"CAP_TELEPORT\""},
+        InvalidCase{"unknown-rlimit",
+                    "process.rlimits[0].type: unknown rlimit type \"RLIMIT_TELEPORTS\""},
+        InvalidCase{"rlimit-soft-above-hard",
+                    "process.rlimits[0]: soft limit is above the hard limit"},
         InvalidCase{"user-namespace", "linux.namespaces[5]: user namespaces are not supported"},
         InvalidCase{"uid-mappings", "linux.uidMappings: user namespace mappings are not supported"},
-        InvalidCase{"hostname-without-uts", "hostname: unable to set hostname without a private UTS namespace"},
+        InvalidCase{"hostname-without-uts",
+                    "hostname: unable to set hostname without a private UTS namespace"},
         InvalidCase{"join-pid-namespace",
                     "linux.namespaces[0].path: joining an existing pid namespace is not supported"},
         InvalidCase{"duplicate-namespace", "linux.namespaces[5].type: duplicate namespace \"pid\""},
-        InvalidCase{"unknown-namespace", "linux.namespaces[5].type: unknown namespace type \"teleport\""},
-        InvalidCase{"relative-mount-destination", "mounts[0].destination: must be an absolute path"},
-        InvalidCase{"memory-limit-too-small", "linux.resources.memory.limit: minimum memory limit allowed is 6MB"},
+        InvalidCase{"unknown-namespace",
+                    "linux.namespaces[5].type: unknown namespace type \"teleport\""},
+        InvalidCase{"relative-mount-destination",
+                    "mounts[0].destination: must be an absolute path"},
+        InvalidCase{"memory-limit-too-small",
+                    "linux.resources.memory.limit: minimum memory limit allowed is 6MB"},
         InvalidCase{"hook-timeout-not-a-number", "hooks.prestart[0].timeout: must be an integer"},
         InvalidCase{"seccomp-without-default-action", "linux.seccomp.defaultAction: is required"}),
     [](const ::testing::TestParamInfo<InvalidCase>& info) {

@@ -27,16 +27,23 @@ TEST(State, StatusNames) {
 }
 
 TEST(State, RuncStateHasEveryField) {
-  nlohmann::json expected = {{"ociVersion", "1.0.2-dev"}, {"id", "web"},
-                             {"pid", 4242},               {"status", "running"},
-                             {"bundle", "/run/bundle"},   {"rootfs", "/run/bundle/rootfs"},
-                             {"created", "2024-01-02T03:04:05.123456789Z"}, {"owner", ""}};
+  nlohmann::json expected = {{"ociVersion", "1.0.2-dev"},
+                             {"id", "web"},
+                             {"pid", 4242},
+                             {"status", "running"},
+                             {"bundle", "/run/bundle"},
+                             {"rootfs", "/run/bundle/rootfs"},
+                             {"created", "2024-01-02T03:04:05.123456789Z"},
+                             {"owner", ""}};
   EXPECT_EQ(toRuncStateJson(sampleState()), expected);
 }
 
 TEST(State, HookStateIsTheRuntimeSpecSubset) {
-  nlohmann::json expected = {{"ociVersion", "1.0.2-dev"}, {"id", "web"}, {"status", "running"},
-                             {"pid", 4242},               {"bundle", "/run/bundle"}};
+  nlohmann::json expected = {{"ociVersion", "1.0.2-dev"},
+                             {"id", "web"},
+                             {"status", "running"},
+                             {"pid", 4242},
+                             {"bundle", "/run/bundle"}};
   EXPECT_EQ(toHookStateJson(sampleState()), expected);
 }
 

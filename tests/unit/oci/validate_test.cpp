@@ -8,7 +8,9 @@
 namespace runvirt::oci {
 namespace {
 
-TEST(Validate, DefaultSpecHasNoProblems) { EXPECT_EQ(describeProblems(validate(defaultSpec())), ""); }
+TEST(Validate, DefaultSpecHasNoProblems) {
+  EXPECT_EQ(describeProblems(validate(defaultSpec())), "");
+}
 
 TEST(Validate, ProcessPathPrefixesEveryProblem) {
   Process p;
@@ -37,11 +39,13 @@ TEST(Validate, NetworkNamespacePathMayBeJoined) {
 
 TEST(Validate, DevicesGoUnderDevSpelledPlainly) {
   Spec spec = defaultSpec();
-  spec.linux->devices = {{"/dev/fuse", "c", 10, 229, 0666, 0, 0}, {"/dev/net/tun", "c", 10, 200, {}, {}, {}},
-                         {"/dev/xvda", "b", 7, 0, {}, {}, {}}, {"/dev/fifo", "p", 0, 0, {}, {}, {}}};
+  spec.linux->devices = {{"/dev/fuse", "c", 10, 229, 0666, 0, 0},
+                         {"/dev/net/tun", "c", 10, 200, {}, {}, {}},
+                         {"/dev/xvda", "b", 7, 0, {}, {}, {}},
+                         {"/dev/fifo", "p", 0, 0, {}, {}, {}}};
   EXPECT_EQ(describeProblems(validate(spec)), "");
-  for (std::string bad : {"/tmp/x", "dev/null", "/dev/", "/dev", "/dev/../etc/passwd", "/dev//x", "/dev/./x",
-                          "/dev/x/..", "/devices/x"}) {
+  for (std::string bad : {"/tmp/x", "dev/null", "/dev/", "/dev", "/dev/../etc/passwd", "/dev//x",
+                          "/dev/./x", "/dev/x/..", "/devices/x"}) {
     spec.linux->devices = {{bad, "c", 1, 3, {}, {}, {}}};
     EXPECT_EQ(describeProblems(validate(spec)),
               "linux.devices[0].path: device `" + bad + "` must be a path under /dev")
@@ -52,7 +56,8 @@ TEST(Validate, DevicesGoUnderDevSpelledPlainly) {
             "linux.devices[0].type: unknown device type `s` (c, u, b or p); "
             "linux.devices[0].fileMode: must hold permission bits only");
   spec.linux->devices = {{"/dev/x", "c", -1, 3, {}, {}, {}}};
-  EXPECT_EQ(describeProblems(validate(spec)), "linux.devices[0]: device `/dev/x` has invalid numbers -1:3");
+  EXPECT_EQ(describeProblems(validate(spec)),
+            "linux.devices[0]: device `/dev/x` has invalid numbers -1:3");
 }
 
 TEST(Validate, HostnameNeedsUtsOnlyWhenLinuxIsPresent) {
@@ -68,7 +73,8 @@ TEST(Validate, MemoryLimitOfSixMiBIsAllowed) {
   spec.linux->resources = Resources{MemoryResources{6 << 20, {}, {}}, {}, {}, {}};
   EXPECT_TRUE(validate(spec).empty());
   spec.linux->resources->memory->limit = (6 << 20) - 1;
-  EXPECT_EQ(describeProblems(validate(spec)), "linux.resources.memory.limit: minimum memory limit allowed is 6MB");
+  EXPECT_EQ(describeProblems(validate(spec)),
+            "linux.resources.memory.limit: minimum memory limit allowed is 6MB");
 }
 
 TEST(Validate, MissingRootPathIsAProblem) {

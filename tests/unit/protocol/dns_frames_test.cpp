@@ -11,8 +11,8 @@ namespace {
 
 // A query for `name` (type A), id 0x1234, optionally with an EDNS OPT record of `udpSize`.
 std::string query(const std::string& name, std::uint16_t udpSize = 0) {
-  std::string m = {'\x12', '\x34', '\x01', '\x00', '\x00', '\x01', '\x00', '\x00', '\x00', '\x00', '\x00',
-                   static_cast<char>(udpSize ? 1 : 0)};
+  std::string m = {'\x12', '\x34', '\x01', '\x00', '\x00', '\x01',
+                   '\x00', '\x00', '\x00', '\x00', '\x00', static_cast<char>(udpSize ? 1 : 0)};
   std::size_t start = 0;
   while (start <= name.size()) {
     std::size_t dot = name.find('.', start);
@@ -40,7 +40,8 @@ TEST(DnsFrames, FrameCarriesTheLengthBigEndian) {
 
 TEST(DnsFrames, EmptyAndOversizedMessagesAreRefused) {
   EXPECT_TRUE(test::contains(test::errorOf([] { encodeFrame(""); }), "cannot be framed"));
-  EXPECT_TRUE(test::contains(test::errorOf([] { encodeFrame(std::string(65536, 'x')); }), "65536 bytes"));
+  EXPECT_TRUE(
+      test::contains(test::errorOf([] { encodeFrame(std::string(65536, 'x')); }), "65536 bytes"));
   EXPECT_EQ(encodeFrame(std::string(65535, 'x')).size(), 65537u);
 }
 
@@ -85,7 +86,7 @@ TEST(DnsFrames, TruncatedReplyKeepsHeaderAndQuestion) {
   std::string q = query("a.example", 1232);
   std::string answer = q;
   answer[2] = static_cast<char>(0x81);  // response, recursion desired
-  answer[7] = 5;                         // five answers
+  answer[7] = 5;                        // five answers
   answer += std::string(2000, 'r');
   std::string cut = truncatedReply(answer, q);
   std::string question = query("a.example").substr(kHeaderBytes);
@@ -99,7 +100,8 @@ TEST(DnsFrames, TruncatedReplyKeepsHeaderAndQuestion) {
 
 TEST(DnsFrames, TruncatedReplyOfAMalformedQueryIsTheHeaderAlone) {
   std::string answer = query("x");
-  EXPECT_EQ(truncatedReply(answer, "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x3f").size(), kHeaderBytes);
+  EXPECT_EQ(truncatedReply(answer, "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x3f").size(),
+            kHeaderBytes);
 }
 
 }  // namespace

@@ -19,8 +19,8 @@ std::vector<Frame> feedAll(FrameDecoder& decoder, const std::string& bytes) {
 }
 
 std::string header(std::uint32_t length, std::uint8_t type) {
-  return {char(length >> 24), char((length >> 16) & 0xff), char((length >> 8) & 0xff), char(length & 0xff),
-          char(type)};
+  return {char(length >> 24), char((length >> 16) & 0xff), char((length >> 8) & 0xff),
+          char(length & 0xff), char(type)};
 }
 
 TEST(Framing, EncodeWritesBigEndianLengthAndType) {
@@ -44,7 +44,8 @@ TEST(Framing, FrameSplitAcrossManyFeeds) {
   FrameDecoder decoder;
   for (std::size_t i = 0; i + 1 < bytes.size(); ++i) {
     decoder.feed(&bytes[i], 1);
-    ASSERT_FALSE(decoder.next()) << "frame complete after " << i + 1 << " of " << bytes.size() << " bytes";
+    ASSERT_FALSE(decoder.next()) << "frame complete after " << i + 1 << " of " << bytes.size()
+                                 << " bytes";
   }
   decoder.feed(&bytes.back(), 1);
   auto frame = decoder.next();
@@ -82,16 +83,19 @@ TEST(Framing, LargestFrameIsAccepted) {
   auto frames = feedAll(decoder, encodeFrame(FrameType::Data, payload));
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0].payload.size(), kMaxFramePayload);
-  EXPECT_TRUE(contains(errorOf([&] { encodeFrame(FrameType::Data, payload + "a"); }), "exceeds the limit"));
+  EXPECT_TRUE(
+      contains(errorOf([&] { encodeFrame(FrameType::Data, payload + "a"); }), "exceeds the limit"));
 }
 
 TEST(Framing, UnknownFrameTypeIsRejected) {
   FrameDecoder decoder;
   std::string bytes = header(2, 3) + "{}";
-  EXPECT_EQ(errorOf([&] { decoder.feed(bytes.data(), bytes.size()); }), "peer sent unknown frame type 3");
+  EXPECT_EQ(errorOf([&] { decoder.feed(bytes.data(), bytes.size()); }),
+            "peer sent unknown frame type 3");
   FrameDecoder zero;
   bytes = header(0, 0);
-  EXPECT_EQ(errorOf([&] { zero.feed(bytes.data(), bytes.size()); }), "peer sent unknown frame type 0");
+  EXPECT_EQ(errorOf([&] { zero.feed(bytes.data(), bytes.size()); }),
+            "peer sent unknown frame type 0");
 }
 
 TEST(Framing, DataFrameRoundTrip) {
@@ -116,7 +120,8 @@ TEST(Framing, EmptyDataChunkMeansNoBytes) {
 
 TEST(Framing, BadDataPayloadsAreRejected) {
   EXPECT_EQ(errorOf([] { decodeData(std::string("\0\0\0", 3)); }), "data frame too short");
-  EXPECT_EQ(errorOf([] { decodeData(std::string("\0\0\0\1\3x", 6)); }), "data frame names unknown stream 3");
+  EXPECT_EQ(errorOf([] { decodeData(std::string("\0\0\0\1\3x", 6)); }),
+            "data frame names unknown stream 3");
 }
 
 TEST(Framing, BadJsonPayloadIsRejected) {

@@ -70,8 +70,12 @@ struct GoldenMessage {
 
 void PrintTo(const GoldenMessage& m, std::ostream* os) { *os << m.name; }
 
-GoldenMessage guest(std::string name, GuestMessage m) { return {std::move(name), true, std::move(m), {}}; }
-GoldenMessage host(std::string name, HostMessage m) { return {std::move(name), false, {}, std::move(m)}; }
+GoldenMessage guest(std::string name, GuestMessage m) {
+  return {std::move(name), true, std::move(m), {}};
+}
+GoldenMessage host(std::string name, HostMessage m) {
+  return {std::move(name), false, {}, std::move(m)};
+}
 
 ConfigureNetwork sampleNetwork() {
   ConfigureNetwork n;
@@ -100,7 +104,8 @@ std::vector<GoldenMessage> goldenMessages() {
   return {
       guest("hello", Hello{kProtocolVersion, "x86_64", "6.1.0-18-cloud-amd64", 1.25}),
       guest("response", Response{41, "", std::nullopt, {}}),
-      guest("response_error", Response{42, "exec `nope`: No such file or directory", std::nullopt, {}}),
+      guest("response_error",
+            Response{42, "exec `nope`: No such file or directory", std::nullopt, {}}),
       guest("response_pid", Response{43, "", 1234, {}}),
       guest("response_pids", Response{44, "", std::nullopt, {1, 7, 12}}),
       guest("exit_code", ProcessExited{0, 3, 0}),
@@ -128,12 +133,15 @@ TEST_P(ProtocolGolden, MatchesFileAndRoundTrips) {
   test::expectGolden(relative, encoded.dump(2) + "\n");
 
   json fromFile = json::parse(test::readFile(test::goldenPath(relative)));
-  json reencoded = m.fromGuest ? toJson(parseGuestMessage(fromFile)) : toJson(parseHostMessage(fromFile));
+  json reencoded =
+      m.fromGuest ? toJson(parseGuestMessage(fromFile)) : toJson(parseHostMessage(fromFile));
   EXPECT_EQ(reencoded, fromFile);
 }
 
 INSTANTIATE_TEST_SUITE_P(Messages, ProtocolGolden, ::testing::ValuesIn(goldenMessages()),
-                         [](const ::testing::TestParamInfo<GoldenMessage>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<GoldenMessage>& info) {
+                           return info.param.name;
+                         });
 
 TEST(Protocol, ParsedCreateContainerKeepsEveryField) {
   json j = toJson(HostMessage{request(9, CreateContainer{sampleContainer()})});
@@ -162,8 +170,10 @@ TEST(Protocol, RequestNames) {
 }
 
 TEST(ProtocolStrict, UnknownFieldIsRejected) {
-  json hello = {{"type", "hello"}, {"version", 1}, {"arch", "x86_64"}, {"kernel", "6.1"}, {"color", "blue"}};
-  EXPECT_EQ(errorOf([&] { parseGuestMessage(hello); }), "invalid hello message: color: is not a known field");
+  json hello = {
+      {"type", "hello"}, {"version", 1}, {"arch", "x86_64"}, {"kernel", "6.1"}, {"color", "blue"}};
+  EXPECT_EQ(errorOf([&] { parseGuestMessage(hello); }),
+            "invalid hello message: color: is not a known field");
 }
 
 TEST(ProtocolStrict, UnknownNestedFieldIsRejected) {
@@ -180,47 +190,69 @@ TEST(ProtocolStrict, WrongTypeIsRejected) {
   EXPECT_EQ(errorOf([&] { parseHostMessage(j); }),
             "invalid signal_process message: process: must be a non-negative integer");
   json exit = {{"type", "exit"}, {"process", 0}, {"code", "3"}};
-  EXPECT_EQ(errorOf([&] { parseGuestMessage(exit); }), "invalid exit message: code: must be an integer");
+  EXPECT_EQ(errorOf([&] { parseGuestMessage(exit); }),
+            "invalid exit message: code: must be an integer");
 }
 
 TEST(ProtocolStrict, MissingRequiredFieldIsRejected) {
-  EXPECT_EQ(errorOf([&] { parseHostMessage(json{{"type", "start_container"}, {"id", 1}}); }),
+  EXPECT_EQ(errorOf([&] {
+              parseHostMessage(json{{"type", "start_container"}, {"id", 1}});
+            }),
             "invalid start_container message: container: is required");
-  EXPECT_EQ(errorOf([&] { parseGuestMessage(json{{"type", "response"}}); }),
+  EXPECT_EQ(errorOf([&] {
+              parseGuestMessage(json{{"type", "response"}});
+            }),
             "invalid response message: id: is required");
 }
 
 TEST(ProtocolStrict, UnknownTypeIsRejected) {
-  EXPECT_EQ(errorOf([&] { parseHostMessage(json{{"type", "reboot"}, {"id", 1}}); }), "unknown message type `reboot`");
-  EXPECT_EQ(errorOf([&] { parseGuestMessage(json{{"type", "create_container"}}); }),
+  EXPECT_EQ(errorOf([&] {
+              parseHostMessage(json{{"type", "reboot"}, {"id", 1}});
+            }),
+            "unknown message type `reboot`");
+  EXPECT_EQ(errorOf([&] {
+              parseGuestMessage(json{{"type", "create_container"}});
+            }),
             "unknown message type `create_container`");
 }
 
 TEST(ProtocolStrict, MissingTypeIsRejected) {
-  EXPECT_EQ(errorOf([&] { parseGuestMessage(json{{"id", 1}}); }), "invalid message: type: is required");
-  EXPECT_EQ(errorOf([&] { parseHostMessage(json::array()); }), "invalid message: type: is required");
+  EXPECT_EQ(errorOf([&] {
+              parseGuestMessage(json{{"id", 1}});
+            }),
+            "invalid message: type: is required");
+  EXPECT_EQ(errorOf([&] { parseHostMessage(json::array()); }),
+            "invalid message: type: is required");
 }
 
 TEST(ProtocolStrict, TerminalSizeMustFitSixteenBits) {
   json j = {{"type", "resize_terminal"}, {"id", 1}, {"process", 0}, {"rows", 70000}, {"cols", 80}};
-  EXPECT_EQ(errorOf([&] { parseHostMessage(j); }), "invalid resize_terminal message: rows: must fit in 16 bits");
+  EXPECT_EQ(errorOf([&] { parseHostMessage(j); }),
+            "invalid resize_terminal message: rows: must fit in 16 bits");
 }
 
 TEST(ProtocolStrict, BadSeccompBase64IsRejected) {
   json j = toJson(HostMessage{request(1, CreateContainer{sampleContainer()})});
   j["container"]["process"]["seccompFilter"] = "not base64!";
-  EXPECT_TRUE(contains(errorOf([&] { parseHostMessage(j); }), "container.process.seccompFilter: invalid base64"));
+  EXPECT_TRUE(contains(errorOf([&] { parseHostMessage(j); }),
+                       "container.process.seccompFilter: invalid base64"));
 }
 
 TEST(ProtocolStrict, PidsMustBeIntegers) {
   json j = {{"type", "response"}, {"id", 1}, {"pids", {1, "two"}}};
-  EXPECT_EQ(errorOf([&] { parseGuestMessage(j); }), "invalid response message: pids: must be an array of integers");
+  EXPECT_EQ(errorOf([&] { parseGuestMessage(j); }),
+            "invalid response message: pids: must be an array of integers");
 }
 
 TEST(Base64, Rfc4648Vectors) {
   const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, encoded] : vectors) {
     EXPECT_EQ(base64Encode(plain), encoded);

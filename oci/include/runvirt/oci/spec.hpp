@@ -66,7 +66,7 @@ struct Hook {
   std::string path;
   std::vector<std::string> args;
   std::optional<std::vector<std::string>> env;  // absent: the runtime's environment (as runc)
-  std::optional<int> timeout;  // seconds
+  std::optional<int> timeout;                   // seconds
 };
 
 struct Hooks {

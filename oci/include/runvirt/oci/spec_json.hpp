@@ -14,7 +14,8 @@ namespace runvirt::oci {
 Spec parseSpec(const nlohmann::json& json, std::vector<Problem>& problems);
 nlohmann::json toJson(const Spec& spec);
 nlohmann::json toJson(const Process& process);
-Process parseProcess(const nlohmann::json& json, const std::string& path, std::vector<Problem>& problems);
+Process parseProcess(const nlohmann::json& json, const std::string& path,
+                     std::vector<Problem>& problems);
 
 // Reads <bundle>/config.json, parses and validates it; throws Error naming every problem.
 Spec loadSpec(const std::string& bundleDir);

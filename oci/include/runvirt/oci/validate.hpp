@@ -10,6 +10,7 @@ namespace runvirt::oci {
 
 std::vector<Problem> validate(const Spec& spec);
 // Checks of a process alone (also used for `exec --process`).
-void validateProcess(const Process& process, const std::string& path, std::vector<Problem>& problems);
+void validateProcess(const Process& process, const std::string& path,
+                     std::vector<Problem>& problems);
 
 }  // namespace runvirt::oci

@@ -11,13 +11,15 @@ namespace {
 const std::string kPath = "/usr/bin/runvirt";
 
 TEST(DockerConfig, RegistersBothNamesAndKeepsOtherKeysInOrder) {
-  DaemonJson config = DaemonJson::parse(R"({"log-level":"warn","runtimes":{"runsc":{"path":"/usr/bin/runsc"}},"iptables":true})");
+  DaemonJson config = DaemonJson::parse(
+      R"({"log-level":"warn","runtimes":{"runsc":{"path":"/usr/bin/runsc"}},"iptables":true})");
   Registration r = registerRuntimes(config, {"runvirt", "kata"}, kPath, false);
   EXPECT_EQ(r.registered, (std::vector<std::string>{"runvirt", "kata"}));
   EXPECT_TRUE(r.skipped.empty());
-  EXPECT_EQ(config.dump(),
-            R"({"log-level":"warn","runtimes":{"runsc":{"path":"/usr/bin/runsc"},"runvirt":{"path":"/usr/bin/runvirt"},)"
-            R"("kata":{"path":"/usr/bin/runvirt"}},"iptables":true})");
+  EXPECT_EQ(
+      config.dump(),
+      R"({"log-level":"warn","runtimes":{"runsc":{"path":"/usr/bin/runsc"},"runvirt":{"path":"/usr/bin/runvirt"},)"
+      R"("kata":{"path":"/usr/bin/runvirt"}},"iptables":true})");
 }
 
 TEST(DockerConfig, IsIdempotent) {
@@ -31,7 +33,8 @@ TEST(DockerConfig, IsIdempotent) {
 }
 
 TEST(DockerConfig, LeavesANameTakenByAnotherRuntime) {
-  DaemonJson config = DaemonJson::parse(R"({"runtimes":{"kata":{"runtimeType":"io.containerd.kata.v2"}}})");
+  DaemonJson config =
+      DaemonJson::parse(R"({"runtimes":{"kata":{"runtimeType":"io.containerd.kata.v2"}}})");
   Registration r = registerRuntimes(config, {"runvirt", "kata"}, kPath, false);
   EXPECT_EQ(r.registered, std::vector<std::string>{"runvirt"});
   EXPECT_EQ(r.skipped, std::vector<std::string>{"kata"});
@@ -39,14 +42,16 @@ TEST(DockerConfig, LeavesANameTakenByAnotherRuntime) {
 }
 
 TEST(DockerConfig, ReplaceTakesTheNamesOver) {
-  DaemonJson config = DaemonJson::parse(R"({"runtimes":{"runvirt":{"path":"/old/runvirt"},"kata":{"path":"/old/runvirt"}}})");
+  DaemonJson config = DaemonJson::parse(
+      R"({"runtimes":{"runvirt":{"path":"/old/runvirt"},"kata":{"path":"/old/runvirt"}}})");
   Registration r = registerRuntimes(config, {"runvirt", "kata"}, kPath, false, true);
   EXPECT_EQ(r.registered.size(), 2u);
   EXPECT_EQ(config["runtimes"]["kata"]["path"], kPath);
 }
 
 TEST(DockerConfig, UnregisterRemovesOnlyOurRuntimesAndOurDefault) {
-  DaemonJson config = DaemonJson::parse(R"({"debug":true,"runtimes":{"runsc":{"path":"/usr/bin/runsc"}}})");
+  DaemonJson config =
+      DaemonJson::parse(R"({"debug":true,"runtimes":{"runsc":{"path":"/usr/bin/runsc"}}})");
   registerRuntimes(config, {"runvirt", "kata"}, kPath, true);
   auto removed = unregisterRuntimes(config, kPath);
   EXPECT_EQ(removed, (std::vector<std::string>{"runvirt", "kata"}));

@@ -19,18 +19,21 @@ TEST(HostCheck, FormatAndSummary) {
 }
 
 TEST(HostCheck, VersionFromBanner) {
-  EXPECT_EQ(versionFromBanner("QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)"), "7.2.22");
+  EXPECT_EQ(versionFromBanner("QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)"),
+            "7.2.22");
   EXPECT_EQ(versionFromBanner("virtiofsd version 7.2.22 (Debian)"), "7.2.22");
   EXPECT_EQ(versionFromBanner("Docker version 20.10.24+dfsg1, build 5d6db84"), "20.10.24+dfsg1");
   EXPECT_EQ(versionFromBanner("something 1.0"), "something 1.0");
 }
 
 TEST(HostCheck, Programs) {
-  EXPECT_EQ(judgeProgram("qemu", {"/usr/bin/q", true, "QEMU emulator version 7.2", ""}).status, CheckStatus::Ok);
+  EXPECT_EQ(judgeProgram("qemu", {"/usr/bin/q", true, "QEMU emulator version 7.2", ""}).status,
+            CheckStatus::Ok);
   CheckResult missing = judgeProgram("virtiofsd", {"/nope", false, "", ""});
   EXPECT_EQ(missing.status, CheckStatus::Fail);
   EXPECT_TRUE(contains(missing.detail, "/nope is missing or not executable"));
-  CheckResult broken = judgeProgram("qemu", {"/q", true, "", "--version did not finish within 2 s"});
+  CheckResult broken =
+      judgeProgram("qemu", {"/q", true, "", "--version did not finish within 2 s"});
   EXPECT_EQ(broken.status, CheckStatus::Fail);
   EXPECT_TRUE(contains(broken.detail, "did not finish"));
 }
@@ -40,7 +43,8 @@ TEST(HostCheck, ConfigAndLibvirt) {
   EXPECT_TRUE(contains(judgeConfig(defaults, "").detail, "built-in defaults"));
   defaults.source = "/etc/runvirt/config.toml";
   EXPECT_EQ(judgeConfig(defaults, "").detail, "/etc/runvirt/config.toml");
-  CheckResult bad = judgeConfig(RuntimeConfig{}, "/etc/runvirt/config.toml:3: hypervisor.memory is not a known key");
+  CheckResult bad = judgeConfig(RuntimeConfig{},
+                                "/etc/runvirt/config.toml:3: hypervisor.memory is not a known key");
   EXPECT_EQ(bad.status, CheckStatus::Fail);
   EXPECT_TRUE(contains(bad.detail, "config.toml:3: hypervisor.memory"));
   EXPECT_EQ(judgeLibvirt("qemu:///system", "libvirt 9.0.0, QEMU 7.2.22", "").detail,
@@ -57,7 +61,8 @@ KvmFacts thisMachine() {
   f.probeDetail = "a test guest ran and halted";
   f.bootProbeRan = false;
   f.bootProbeDetail =
-      "the guest kernel printed nothing within 3.0 s under QEMU with kvm (guests hang on this /dev/kvm)";
+      "the guest kernel printed nothing within 3.0 s under QEMU with kvm (guests hang on this "
+      "/dev/kvm)";
   return f;
 }
 
@@ -82,7 +87,8 @@ TEST(HostCheck, ConfiguredKvmThatHangsFails) {
   f.bootProbeDetail = "the guest kernel booted on kvm (banner after 0.3 s)";
   CheckResult good = judgeAccelerator(AcceleratorChoice::Kvm, f);
   EXPECT_EQ(good.status, CheckStatus::Ok);
-  EXPECT_EQ(judgeAccelerator(AcceleratorChoice::Auto, f).detail.rfind("kvm: vmx/svm present", 0), 0u);
+  EXPECT_EQ(judgeAccelerator(AcceleratorChoice::Auto, f).detail.rfind("kvm: vmx/svm present", 0),
+            0u);
 }
 
 GuestImageFacts goodImage() {
@@ -139,25 +145,30 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         ImageRow{"good", [](GuestImageFacts&) {}, CheckStatus::Ok, CheckStatus::Ok,
                  "/g/initrd.img (agent + 2 modules for 6.1.0-56-cloud-amd64, matching the kernel)"},
-        ImageRow{"kernel_missing", [](GuestImageFacts& f) { f.kernelError = "open /g/vmlinux: No such file"; },
-                 CheckStatus::Fail, CheckStatus::Ok, "open /g/vmlinux: No such file; rebuild: build-guest-image"},
-        ImageRow{"not_a_kernel", [](GuestImageFacts& f) { f.kernelRelease = ""; }, CheckStatus::Fail, CheckStatus::Ok,
-                 "holds no Linux banner"},
-        ImageRow{"bzimage", [](GuestImageFacts& f) { f.kernelPvh = false; }, CheckStatus::Fail, CheckStatus::Ok,
-                 "no PVH entry point"},
-        ImageRow{"kernel_private", [](GuestImageFacts& f) { f.kernelWorldReadable = false; }, CheckStatus::Fail,
-                 CheckStatus::Ok, "QEMU runs as libvirt-qemu and cannot read it"},
-        ImageRow{"initrd_missing", [](GuestImageFacts& f) { f.initrdError = "open /g/initrd.img: No such file"; },
+        ImageRow{"kernel_missing",
+                 [](GuestImageFacts& f) { f.kernelError = "open /g/vmlinux: No such file"; },
+                 CheckStatus::Fail, CheckStatus::Ok,
+                 "open /g/vmlinux: No such file; rebuild: build-guest-image"},
+        ImageRow{"not_a_kernel", [](GuestImageFacts& f) { f.kernelRelease = ""; },
+                 CheckStatus::Fail, CheckStatus::Ok, "holds no Linux banner"},
+        ImageRow{"bzimage", [](GuestImageFacts& f) { f.kernelPvh = false; }, CheckStatus::Fail,
+                 CheckStatus::Ok, "no PVH entry point"},
+        ImageRow{"kernel_private", [](GuestImageFacts& f) { f.kernelWorldReadable = false; },
+                 CheckStatus::Fail, CheckStatus::Ok,
+                 "QEMU runs as libvirt-qemu and cannot read it"},
+        ImageRow{"initrd_missing",
+                 [](GuestImageFacts& f) { f.initrdError = "open /g/initrd.img: No such file"; },
                  CheckStatus::Ok, CheckStatus::Fail, "open /g/initrd.img"},
-        ImageRow{"no_agent", [](GuestImageFacts& f) { f.initrdHasAgent = false; }, CheckStatus::Ok, CheckStatus::Fail,
-                 "no executable /init"},
+        ImageRow{"no_agent", [](GuestImageFacts& f) { f.initrdHasAgent = false; }, CheckStatus::Ok,
+                 CheckStatus::Fail, "no executable /init"},
         ImageRow{"no_modules",
                  [](GuestImageFacts& f) {
                    f.modules.clear();
                    f.moduleReleases.clear();
                  },
                  CheckStatus::Ok, CheckStatus::Fail, "holds no kernel modules"},
-        ImageRow{"other_kernel", [](GuestImageFacts& f) { f.moduleReleases = {"6.1.0-55-cloud-amd64"}; },
+        ImageRow{"other_kernel",
+                 [](GuestImageFacts& f) { f.moduleReleases = {"6.1.0-55-cloud-amd64"}; },
                  CheckStatus::Ok, CheckStatus::Fail,
                  "holds modules for 6.1.0-55-cloud-amd64 but the kernel is 6.1.0-56-cloud-amd64"},
         ImageRow{"mixed",
@@ -165,17 +176,16 @@ INSTANTIATE_TEST_SUITE_P(
                    f.moduleReleases = {"a", "b"};
                  },
                  CheckStatus::Ok, CheckStatus::Fail, "mixes modules of kernels a, b"},
-        ImageRow{"initrd_private", [](GuestImageFacts& f) { f.initrdWorldReadable = false; }, CheckStatus::Ok,
-                 CheckStatus::Fail, "not world-readable"},
-        ImageRow{"stale_kernel_version", [](GuestImageFacts& f) { f.recordedRelease = "6.1.0-1-cloud-amd64"; },
+        ImageRow{"initrd_private", [](GuestImageFacts& f) { f.initrdWorldReadable = false; },
+                 CheckStatus::Ok, CheckStatus::Fail, "not world-readable"},
+        ImageRow{"stale_kernel_version",
+                 [](GuestImageFacts& f) { f.recordedRelease = "6.1.0-1-cloud-amd64"; },
                  CheckStatus::Ok, CheckStatus::Warn, "kernel-version says `6.1.0-1-cloud-amd64`"},
-        ImageRow{"no_kernel_version", [](GuestImageFacts& f) { f.recordedRelease.reset(); }, CheckStatus::Ok,
-                 CheckStatus::Ok, "matching the kernel"},
-        ImageRow{"builtin_drivers",
-                 [](GuestImageFacts& f) {
-                   builtinDriversKernel(f);
-                 },
-                 CheckStatus::Ok, CheckStatus::Ok, "/g/initrd.img (agent; 6.1.192-runvirt has its virtio drivers built in)"},
+        ImageRow{"no_kernel_version", [](GuestImageFacts& f) { f.recordedRelease.reset(); },
+                 CheckStatus::Ok, CheckStatus::Ok, "matching the kernel"},
+        ImageRow{"builtin_drivers", [](GuestImageFacts& f) { builtinDriversKernel(f); },
+                 CheckStatus::Ok, CheckStatus::Ok,
+                 "/g/initrd.img (agent; 6.1.192-runvirt has its virtio drivers built in)"},
         ImageRow{"builtin_drivers_stale_kernel_version",
                  [](GuestImageFacts& f) {
                    builtinDriversKernel(f);
@@ -192,9 +202,11 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(HostCheck, RebuildCommandFollowsTheInstallPrefix) {
   EXPECT_EQ(guestImageRebuildCommand("/usr/bin/runvirt", "/var/lib/runvirt/guest"),
-            "/usr/lib/runvirt/build-guest-image --agent /usr/lib/runvirt/runvirt-agent --out /var/lib/runvirt/guest");
+            "/usr/lib/runvirt/build-guest-image --agent /usr/lib/runvirt/runvirt-agent --out "
+            "/var/lib/runvirt/guest");
   EXPECT_EQ(guestImageRebuildCommand("/usr/local/bin/runvirt", "/g"),
-            "/usr/local/lib/runvirt/build-guest-image --agent /usr/local/lib/runvirt/runvirt-agent --out /g");
+            "/usr/local/lib/runvirt/build-guest-image --agent /usr/local/lib/runvirt/runvirt-agent "
+            "--out /g");
 }
 
 DockerFacts docker(const std::string& json) {
@@ -212,7 +224,9 @@ TEST(HostCheck, DockerRegistered) {
                                                       "kata": {"path": "/usr/bin/runvirt"},
                                                       "crun": {"path": "/usr/bin/crun"}}})"));
   EXPECT_EQ(r.status, CheckStatus::Ok);
-  EXPECT_EQ(r.detail, "runtimes runvirt, kata -> /usr/bin/runvirt in /etc/docker/daemon.json; dockerd running");
+  EXPECT_EQ(
+      r.detail,
+      "runtimes runvirt, kata -> /usr/bin/runvirt in /etc/docker/daemon.json; dockerd running");
 }
 
 TEST(HostCheck, DockerWithoutThisRunvirtWarns) {
@@ -227,7 +241,8 @@ TEST(HostCheck, DockerWithoutThisRunvirtWarns) {
 }
 
 TEST(HostCheck, DockerNamesAMissingRunvirt) {
-  CheckResult r = judgeDocker(docker(R"({"runtimes": {"kata": {"path": "/nonexistent/runvirt"}}})"));
+  CheckResult r =
+      judgeDocker(docker(R"({"runtimes": {"kata": {"path": "/nonexistent/runvirt"}}})"));
   EXPECT_EQ(r.status, CheckStatus::Warn);
   EXPECT_TRUE(contains(r.detail, "names missing runtimes: kata -> /nonexistent/runvirt"));
 }
@@ -259,9 +274,10 @@ TEST(HostCheck, CgroupMounts) {
   EXPECT_TRUE(mounts[3].unified);
   CheckResult r = judgeCgroups(mounts);
   EXPECT_EQ(r.status, CheckStatus::Ok);
-  EXPECT_EQ(r.detail,
-            "v1 + v2 (hybrid): v1 hierarchies cpu memory name=systemd; cgroup2 at /sys/fs/cgroup/unified "
-            "(no controllers)");
+  EXPECT_EQ(
+      r.detail,
+      "v1 + v2 (hybrid): v1 hierarchies cpu memory name=systemd; cgroup2 at /sys/fs/cgroup/unified "
+      "(no controllers)");
 }
 
 TEST(HostCheck, CgroupVerdicts) {

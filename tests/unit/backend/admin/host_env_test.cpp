@@ -66,7 +66,8 @@ TEST(HostEnv, JsonHasTheSameValues) {
   EXPECT_EQ(j["versions"]["docker"], "unavailable: dockerd is not installed");
   std::vector<std::string> tables;
   for (const auto& [key, value] : j.items()) tables.push_back(key);
-  EXPECT_EQ(tables, (std::vector<std::string>{"runvirt", "hypervisor", "runtime", "host", "versions"}));
+  EXPECT_EQ(tables,
+            (std::vector<std::string>{"runvirt", "hypervisor", "runtime", "host", "versions"}));
 }
 
 }  // namespace

@@ -82,10 +82,12 @@ TEST(ParseCgroupsPath, DockerCgroupfsForm) {
 }
 
 TEST(ParseCgroupsPath, SystemdFormBecomesTheUnitsDirectory) {
-  EXPECT_EQ(parseCgroupsPath("system.slice:docker:4f2c1a")->path, "/system.slice/docker-4f2c1a.scope");
+  EXPECT_EQ(parseCgroupsPath("system.slice:docker:4f2c1a")->path,
+            "/system.slice/docker-4f2c1a.scope");
   EXPECT_EQ(parseCgroupsPath(":docker:4f2c1a")->path, "/system.slice/docker-4f2c1a.scope");
   EXPECT_EQ(parseCgroupsPath("kubepods-besteffort-pod1.slice:cri-containerd:c1")->path,
-            "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-c1.scope");
+            "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/"
+            "cri-containerd-c1.scope");
   EXPECT_EQ(parseCgroupsPath("-.slice:p:n")->path, "/p-n.scope");
   EXPECT_EQ(parseCgroupsPath("system.slice::n")->path, "/system.slice/n.scope");
   EXPECT_EQ(parseCgroupsPath("system.slice:p:a-b.slice")->path, "/a.slice/a-b.slice");
@@ -100,15 +102,17 @@ TEST(ParseCgroupsPath, RelativePathIsBelowTheRuntimesOwnCgroup) {
 }
 
 TEST(ParseCgroupsPath, RejectsEscapesRootAndMalformedSystemdForms) {
-  for (const char* bad : {"/docker/../../etc", "../x", "/", "docker.slice:x", "bad:docker:abc", "a--b.slice:p:n",
-                          "-a.slice:p:n", "system.slice:p:", "system.slice:p:a/b"}) {
+  for (const char* bad :
+       {"/docker/../../etc", "../x", "/", "docker.slice:x", "bad:docker:abc", "a--b.slice:p:n",
+        "-a.slice:p:n", "system.slice:p:", "system.slice:p:a/b"}) {
     EXPECT_THROW(parseCgroupsPath(bad), Error) << bad;
   }
   EXPECT_TRUE(test::contains(test::errorOf([] { parseCgroupsPath("bad:docker:abc"); }), "slice"));
 }
 
 TEST(PlanCgroupDirectories, EveryHierarchyOfAHybridHost) {
-  auto dirs = planCgroupDirectories(parseCgroupHierarchies(kHybridMountinfo), *parseCgroupsPath("/docker/abc"), {});
+  auto dirs = planCgroupDirectories(parseCgroupHierarchies(kHybridMountinfo),
+                                    *parseCgroupsPath("/docker/abc"), {});
   ASSERT_EQ(dirs.size(), 7u);
   EXPECT_EQ(dirs[0].path, "/sys/fs/cgroup/cpu/docker/abc");
   EXPECT_EQ(dirs[0].mountPoint, "/sys/fs/cgroup/cpu");
@@ -131,16 +135,19 @@ TEST(PlanCgroupDirectories, PureV2Host) {
 
 TEST(PlanCgroupDirectories, RelativePathFollowsOwnCgroupPerHierarchy) {
   auto own = parseProcessCgroups("4:memory:/process_api/91\n1:cpu:/\n0::/shim\n");
-  auto dirs = planCgroupDirectories(parseCgroupHierarchies(kHybridMountinfo), *parseCgroupsPath("k/p1"), own);
+  auto dirs = planCgroupDirectories(parseCgroupHierarchies(kHybridMountinfo),
+                                    *parseCgroupsPath("k/p1"), own);
   std::vector<std::string> paths;
   for (const auto& d : dirs) paths.push_back(d.path);
   // cpuacct, cpuset, devices and name=systemd have no line in `own`: skipped.
-  EXPECT_EQ(paths, (std::vector<std::string>{"/sys/fs/cgroup/cpu/k/p1", "/sys/fs/cgroup/memory/process_api/91/k/p1",
+  EXPECT_EQ(paths, (std::vector<std::string>{"/sys/fs/cgroup/cpu/k/p1",
+                                             "/sys/fs/cgroup/memory/process_api/91/k/p1",
                                              "/sys/fs/cgroup/unified/shim/k/p1"}));
 }
 
 TEST(PlanCgroupDirectories, HierarchyMountedFromASubtree) {
-  auto h = parseCgroupHierarchies("50 1 0:32 /docker/outer /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
+  auto h = parseCgroupHierarchies(
+      "50 1 0:32 /docker/outer /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
   auto dirs = planCgroupDirectories(h, *parseCgroupsPath("/docker/outer/inner"), {});
   ASSERT_EQ(dirs.size(), 1u);
   EXPECT_EQ(dirs[0].path, "/sys/fs/cgroup/memory/inner");

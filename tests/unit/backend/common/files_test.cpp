@@ -24,14 +24,15 @@ TEST(Files, WriteAtomicReplacesTheFileWithTheMode) {
   writeFileAtomic(path, "new", 0600);
   EXPECT_EQ(readFile(path), "new");
   EXPECT_FALSE(pathExists(path + ".tmp"));
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 std::vector<std::string> namesIn(const std::string& dir) {
   std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) names.push_back(entry.path().filename());
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    names.push_back(entry.path().filename());
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -47,13 +48,14 @@ TEST(Files, WriteAtomicDoesNotFollowASymlinkAtTheOldTemporaryName) {
   ASSERT_EQ(symlink(victim.c_str(), (pidFile + ".tmp").c_str()), 0);
   writeFileAtomic(pidFile, "4242", 0644);
   EXPECT_EQ(readFile(victim), "precious");
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat(victim.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   ASSERT_EQ(lstat(pidFile.c_str(), &st), 0);
   EXPECT_TRUE(S_ISREG(st.st_mode));
   EXPECT_EQ(readFile(pidFile), "4242");
-  EXPECT_EQ(namesIn(dir.path()), (std::vector<std::string>{"container.pid", "container.pid.tmp", "victim"}));
+  EXPECT_EQ(namesIn(dir.path()),
+            (std::vector<std::string>{"container.pid", "container.pid.tmp", "victim"}));
 }
 
 TEST(Files, WriteAtomicReplacesASymlinkAtThePathInsteadOfWritingThroughIt) {
@@ -63,7 +65,7 @@ TEST(Files, WriteAtomicReplacesASymlinkAtThePathInsteadOfWritingThroughIt) {
   ASSERT_EQ(symlink(victim.c_str(), (dir / "state.json").c_str()), 0);
   writeFileAtomic(dir / "state.json", "{}", 0600);
   EXPECT_EQ(readFile(victim), "precious");
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(lstat((dir / "state.json").c_str(), &st), 0);
   EXPECT_TRUE(S_ISREG(st.st_mode));
 }
@@ -72,7 +74,8 @@ TEST(Files, WriteAtomicThatFailsLeavesNoTemporaryBehind) {
   test::TempDir dir;
   ASSERT_EQ(mkdir((dir / "taken").c_str(), 0700), 0);
   ASSERT_EQ(mkdir((dir / "taken/sub").c_str(), 0700), 0);
-  EXPECT_THROW(writeFileAtomic(dir / "taken", "x", 0600), Error);  // rename over a non-empty directory
+  EXPECT_THROW(writeFileAtomic(dir / "taken", "x", 0600),
+               Error);  // rename over a non-empty directory
   EXPECT_EQ(namesIn(dir.path()), std::vector<std::string>{"taken"});
 }
 
@@ -81,7 +84,7 @@ TEST(Files, MakeDirsCreatesEveryLevel) {
   makeDirs(dir / "a/b/c", 0700);
   EXPECT_TRUE(pathExists(dir / "a/b/c"));
   EXPECT_NO_THROW(makeDirs(dir / "a/b/c"));
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat((dir / "a/b").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 }

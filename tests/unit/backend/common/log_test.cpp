@@ -53,7 +53,7 @@ TEST_F(LogFileTest, ADanglingSymlinkCreatesNothing) {
   ASSERT_EQ(symlink((dir / "made-by-root").c_str(), (dir / "log").c_str()), 0);
   configureTo(dir / "log");
   EXPECT_FALSE(log::toFile());
-  struct stat st{};
+  struct stat st {};
   EXPECT_NE(lstat((dir / "made-by-root").c_str(), &st), 0);
 }
 

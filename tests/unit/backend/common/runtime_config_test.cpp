@@ -1,4 +1,5 @@
-// libvirt-backend/common/runtime_config.cpp: config.toml, errors with file:line and key, precedence.
+// libvirt-backend/common/runtime_config.cpp: config.toml, errors with file:line and key,
+// precedence.
 #include "common/runtime_config.hpp"
 
 #include <gtest/gtest.h>
@@ -54,7 +55,7 @@ qemu_user = "qemu"
 agent_timeout_seconds = 12.5
 log_level = "debug"
 )",
-                                        "full.toml");
+                                       "full.toml");
   EXPECT_EQ(c.kernel, "/k/vmlinux");
   EXPECT_EQ(c.initrd, "/k/initrd.img");
   EXPECT_EQ(c.qemu, "/opt/qemu/bin/qemu-system-x86_64");
@@ -74,36 +75,47 @@ log_level = "debug"
 }
 
 TEST(RuntimeConfig, AcceleratorChoices) {
-  EXPECT_EQ(parseRuntimeConfig("[hypervisor]\naccelerator = \"kvm\"\n", "c").accelerator, AcceleratorChoice::Kvm);
-  EXPECT_EQ(parseRuntimeConfig("[hypervisor]\naccelerator = \"auto\"\n", "c").accelerator, AcceleratorChoice::Auto);
+  EXPECT_EQ(parseRuntimeConfig("[hypervisor]\naccelerator = \"kvm\"\n", "c").accelerator,
+            AcceleratorChoice::Kvm);
+  EXPECT_EQ(parseRuntimeConfig("[hypervisor]\naccelerator = \"auto\"\n", "c").accelerator,
+            AcceleratorChoice::Auto);
   EXPECT_EQ(toString(AcceleratorChoice::Tcg), "tcg");
 }
 
 TEST(RuntimeConfig, IntegerTimeoutIsAccepted) {
-  EXPECT_EQ(parseRuntimeConfig("[runtime]\nagent_timeout_seconds = 30\n", "c").agentTimeoutSeconds, 30);
+  EXPECT_EQ(parseRuntimeConfig("[runtime]\nagent_timeout_seconds = 30\n", "c").agentTimeoutSeconds,
+            30);
 }
 
 TEST(RuntimeConfig, UnknownKeyNamesFileLineAndKey) {
-  EXPECT_EQ(errorOf([] { parseRuntimeConfig("[hypervisor]\nkernel = \"/k\"\nmemory = 512\n", "/etc/x.toml"); }),
+  EXPECT_EQ(errorOf([] {
+              parseRuntimeConfig("[hypervisor]\nkernel = \"/k\"\nmemory = 512\n", "/etc/x.toml");
+            }),
             "/etc/x.toml:3: hypervisor.memory is not a known key");
 }
 
 TEST(RuntimeConfig, BadTypesNameFileLineAndKey) {
-  EXPECT_EQ(errorOf([] { parseRuntimeConfig("\n[hypervisor]\ndefault_vcpus = \"two\"\n", "c.toml"); }),
-            "c.toml:3: hypervisor.default_vcpus must be an integer from 1 to 256");
+  EXPECT_EQ(
+      errorOf([] { parseRuntimeConfig("\n[hypervisor]\ndefault_vcpus = \"two\"\n", "c.toml"); }),
+      "c.toml:3: hypervisor.default_vcpus must be an integer from 1 to 256");
   EXPECT_EQ(errorOf([] { parseRuntimeConfig("[runtime]\nvm_dir = 5\n", "c.toml"); }),
             "c.toml:2: runtime.vm_dir must be a string");
-  EXPECT_EQ(errorOf([] { parseRuntimeConfig("[runtime]\nagent_timeout_seconds = \"soon\"\n", "c.toml"); }),
+  EXPECT_EQ(errorOf([] {
+              parseRuntimeConfig("[runtime]\nagent_timeout_seconds = \"soon\"\n", "c.toml");
+            }),
             "c.toml:2: runtime.agent_timeout_seconds must be a positive number");
 }
 
 TEST(RuntimeConfig, OutOfRangeValues) {
-  EXPECT_TRUE(contains(errorOf([] { parseRuntimeConfig("[hypervisor]\ndefault_vcpus = 0\n", "c"); }),
-                       "hypervisor.default_vcpus must be an integer from 1 to 256"));
-  EXPECT_TRUE(contains(errorOf([] { parseRuntimeConfig("[hypervisor]\ndefault_memory_mib = 32\n", "c"); }),
-                       "hypervisor.default_memory_mib must be an integer from 64"));
-  EXPECT_TRUE(contains(errorOf([] { parseRuntimeConfig("[runtime]\nagent_timeout_seconds = 0\n", "c"); }),
-                       "runtime.agent_timeout_seconds must be a positive number"));
+  EXPECT_TRUE(
+      contains(errorOf([] { parseRuntimeConfig("[hypervisor]\ndefault_vcpus = 0\n", "c"); }),
+               "hypervisor.default_vcpus must be an integer from 1 to 256"));
+  EXPECT_TRUE(
+      contains(errorOf([] { parseRuntimeConfig("[hypervisor]\ndefault_memory_mib = 32\n", "c"); }),
+               "hypervisor.default_memory_mib must be an integer from 64"));
+  EXPECT_TRUE(
+      contains(errorOf([] { parseRuntimeConfig("[runtime]\nagent_timeout_seconds = 0\n", "c"); }),
+               "runtime.agent_timeout_seconds must be a positive number"));
 }
 
 TEST(RuntimeConfig, BadAccelerator) {
@@ -112,18 +124,21 @@ TEST(RuntimeConfig, BadAccelerator) {
 }
 
 TEST(RuntimeConfig, NinePIsRefused) {
-  EXPECT_TRUE(contains(errorOf([] { parseRuntimeConfig("[hypervisor]\nshared_fs = \"9p\"\n", "c"); }),
-                       "hypervisor.shared_fs must be \"virtiofs\""));
+  EXPECT_TRUE(
+      contains(errorOf([] { parseRuntimeConfig("[hypervisor]\nshared_fs = \"9p\"\n", "c"); }),
+               "hypervisor.shared_fs must be \"virtiofs\""));
 }
 
 TEST(RuntimeConfig, UnknownSectionAndNonTableSection) {
   EXPECT_EQ(errorOf([] { parseRuntimeConfig("[network]\nbridge = \"br0\"\n", "c.toml"); }),
             "c.toml:1: unknown section `network`");
-  EXPECT_TRUE(contains(errorOf([] { parseRuntimeConfig("runtime = 1\n", "c.toml"); }), "runtime must be a table"));
+  EXPECT_TRUE(contains(errorOf([] { parseRuntimeConfig("runtime = 1\n", "c.toml"); }),
+                       "runtime must be a table"));
 }
 
 TEST(RuntimeConfig, TomlSyntaxErrorNamesTheLine) {
-  EXPECT_TRUE(contains(errorOf([] { parseRuntimeConfig("[runtime]\nvm_dir = \n", "c.toml"); }), "c.toml:2: "));
+  EXPECT_TRUE(contains(errorOf([] { parseRuntimeConfig("[runtime]\nvm_dir = \n", "c.toml"); }),
+                       "c.toml:2: "));
 }
 
 // Sets or unsets RUNVIRT_CONFIG for one test and restores it afterwards.
@@ -179,7 +194,8 @@ TEST_F(RuntimeConfigFiles, MissingExplicitFileIsAnError) {
   EXPECT_EQ(errorOf([&] { loadRuntimeConfig(dir / "nope.toml"); }),
             "open config " + (dir / "nope.toml") + ": No such file or directory");
   ConfigEnv missing((dir / "nope.toml").c_str());
-  EXPECT_TRUE(contains(errorOf([&] { loadRuntimeConfig(""); }), "open config " + (dir / "nope.toml")));
+  EXPECT_TRUE(
+      contains(errorOf([&] { loadRuntimeConfig(""); }), "open config " + (dir / "nope.toml")));
 }
 
 TEST_F(RuntimeConfigFiles, ErrorsNameTheFilePath) {
@@ -215,7 +231,8 @@ std::string uncommented(const std::string& text) {
   std::istringstream in(text);
   std::string line, out;
   while (std::getline(in, line)) {
-    if (line.size() > 1 && line[0] == '#' && std::islower(static_cast<unsigned char>(line[1]))) line.erase(0, 1);
+    if (line.size() > 1 && line[0] == '#' && std::islower(static_cast<unsigned char>(line[1])))
+      line.erase(0, 1);
     out += line + "\n";
   }
   return out;
@@ -232,7 +249,8 @@ TEST(ShippedConfig, EveryDocumentedValueIsTheBuiltInDefault) {
   EXPECT_EQ(formatRuntimeConfig(documented), formatRuntimeConfig(RuntimeConfig{}));
   // ... and every key is documented.
   for (const auto& entry : runtimeConfigEntries(RuntimeConfig{})) {
-    EXPECT_TRUE(contains(text, "\n" + entry.key + " = ")) << entry.key << " is not in packaging/config.toml";
+    EXPECT_TRUE(contains(text, "\n" + entry.key + " = "))
+        << entry.key << " is not in packaging/config.toml";
   }
 }
 
@@ -256,13 +274,16 @@ TEST(FormatRuntimeConfig, RoundTripsEveryValue) {
 }
 
 TEST(FormatToml, TablesInOrderWithABlankLineBetween) {
-  EXPECT_EQ(formatToml({{"a", "x", std::string("1")}, {"a", "y", std::int64_t{2}}, {"b", "z", 0.25}}),
-            "[a]\nx = \"1\"\ny = 2\n\n[b]\nz = 0.25\n");
+  EXPECT_EQ(
+      formatToml({{"a", "x", std::string("1")}, {"a", "y", std::int64_t{2}}, {"b", "z", 0.25}}),
+      "[a]\nx = \"1\"\ny = 2\n\n[b]\nz = 0.25\n");
 }
 
 TEST(RuntimeConfig, LogLevels) {
   for (const char* level : {"debug", "info", "warning", "error"}) {
-    EXPECT_EQ(parseRuntimeConfig(std::string("[runtime]\nlog_level = \"") + level + "\"\n", "c").logLevel, level);
+    EXPECT_EQ(
+        parseRuntimeConfig(std::string("[runtime]\nlog_level = \"") + level + "\"\n", "c").logLevel,
+        level);
   }
   EXPECT_EQ(errorOf([] { parseRuntimeConfig("[runtime]\n\nlog_level = \"verbose\"\n", "c.toml"); }),
             "c.toml:3: runtime.log_level must be one of debug, info, warning, error");

@@ -18,20 +18,22 @@ std::vector<int> members(const sigset_t& set) {
 
 TEST(SignalSets, MonitorTakesTheStandardSignalsButChildFaultsAndStops) {
   EXPECT_EQ(members(monitorSignals()),
-            (std::vector<int>{SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM, SIGSTKFLT, SIGCONT, SIGURG,
-                              SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGWINCH, SIGIO, SIGPWR}));
+            (std::vector<int>{SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM,
+                              SIGSTKFLT, SIGCONT, SIGURG, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF,
+                              SIGWINCH, SIGIO, SIGPWR}));
 }
 
 TEST(SignalSets, ExecMonitorAlsoTakesTheStops) {
   EXPECT_EQ(members(execMonitorSignals()),
-            (std::vector<int>{SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM, SIGSTKFLT, SIGCONT,
-                              SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGWINCH,
-                              SIGIO, SIGPWR}));
+            (std::vector<int>{SIGHUP,    SIGINT,    SIGQUIT, SIGUSR1,  SIGUSR2, SIGALRM, SIGTERM,
+                              SIGSTKFLT, SIGCONT,   SIGTSTP, SIGTTIN,  SIGTTOU, SIGURG,  SIGXCPU,
+                              SIGXFSZ,   SIGVTALRM, SIGPROF, SIGWINCH, SIGIO,   SIGPWR}));
 }
 
 TEST(SignalSets, ForegroundTakesWhatPeopleAndSupervisorsSend) {
   EXPECT_EQ(members(foregroundSignals()),
-            (std::vector<int>{SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM, SIGCONT, SIGWINCH}));
+            (std::vector<int>{SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM, SIGCONT,
+                              SIGWINCH}));
 }
 
 }  // namespace

@@ -12,7 +12,8 @@ TEST(Split, KeepReturnsOneFieldMoreThanSeparators) {
   EXPECT_EQ(split("a,,b,", ',', EmptyFields::Keep), (Fields{"a", "", "b", ""}));
   EXPECT_EQ(split(",a", ',', EmptyFields::Keep), (Fields{"", "a"}));
   EXPECT_EQ(split(":", ':', EmptyFields::Keep), (Fields{"", ""}));
-  EXPECT_EQ(split("system.slice::web", ':', EmptyFields::Keep), (Fields{"system.slice", "", "web"}));
+  EXPECT_EQ(split("system.slice::web", ':', EmptyFields::Keep),
+            (Fields{"system.slice", "", "web"}));
 }
 
 TEST(Split, DropLeavesOutEmptyFields) {

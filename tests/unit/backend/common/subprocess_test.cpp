@@ -1,5 +1,5 @@
-// libvirt-backend/common/subprocess.cpp: spawn without a shell, bounded reads of a child's output, waits with a
-// timeout, Go's wording.
+// libvirt-backend/common/subprocess.cpp: spawn without a shell, bounded reads of a child's output,
+// waits with a timeout, Go's wording.
 #include "common/subprocess.hpp"
 
 #include <fcntl.h>
@@ -26,7 +26,8 @@ TEST(Subprocess, ArgvIsPassedAsIsAndEnvReplaced) {
   test::TempDir dir;
   SpawnOptions o;
   o.path = "/bin/sh";
-  o.argv = {"sh", "-c", "printf '%s|%s|%s' \"$1\" \"$X\" \"$HOME\" > " + (dir / "out"), "zero", "a; rm -rf /"};
+  o.argv = {"sh", "-c", "printf '%s|%s|%s' \"$1\" \"$X\" \"$HOME\" > " + (dir / "out"), "zero",
+            "a; rm -rf /"};
   o.env = std::vector<std::string>{"X=1"};
   EXPECT_EQ(exitStatusOf(o), 0);
   EXPECT_EQ(test::readFile(dir / "out"), "a; rm -rf /|1|");
@@ -54,14 +55,17 @@ TEST(Subprocess, FdsAreMappedAndOthersClosed) {
   int stray = fcntl(devNull.get(), F_DUPFD, 40);  // not CLOEXEC: the child must still not see it
   SpawnOptions o;
   o.path = "/bin/sh";
-  o.argv = {"sh", "-c", "echo out >&3; [ -e /proc/self/fd/" + std::to_string(stray) + " ] && echo leaked >&3; true"};
+  o.argv = {
+      "sh", "-c",
+      "echo out >&3; [ -e /proc/self/fd/" + std::to_string(stray) + " ] && echo leaked >&3; true"};
   o.fds = {{0, devNull.get()}, {1, devNull.get()}, {2, devNull.get()}, {3, writeEnd.get()}};
   pid_t pid = spawn(o);
   writeEnd.reset();
   close(stray);
   std::string output;
   char buf[256];
-  for (ssize_t n; (n = read(readEnd.get(), buf, sizeof buf)) > 0;) output.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = read(readEnd.get(), buf, sizeof buf)) > 0;)
+    output.append(buf, static_cast<std::size_t>(n));
   waitWithTimeout(pid, -1);
   EXPECT_EQ(output, "out\n");
 }
@@ -100,7 +104,8 @@ TEST(ReadUntil, StopsAtEndOfFile) {
 
 TEST(ReadUntil, StopsWhenEnough) {
   Pipe p("banner here", false);
-  ReadOutcome r = readUntil(p.read.get(), 5, [](const std::string& out) { return contains(out, "banner"); });
+  ReadOutcome r =
+      readUntil(p.read.get(), 5, [](const std::string& out) { return contains(out, "banner"); });
   EXPECT_EQ(r.output, "banner here");
   EXPECT_FALSE(r.endOfFile);
 }

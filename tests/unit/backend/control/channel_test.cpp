@@ -57,7 +57,8 @@ TEST(ControlChannel, MalformedPacketsAreErrors) {
   EXPECT_EQ(errorOf([&] { receiveReply(b.get()); }), "control message is not JSON");
   std::string other = R"({"version":1,"type":"done","extra":1})";
   ASSERT_EQ(::send(a.get(), other.data(), other.size(), 0), static_cast<ssize_t>(other.size()));
-  EXPECT_EQ(errorOf([&] { receiveReply(b.get()); }), "invalid control reply `done`: extra: is not a known field");
+  EXPECT_EQ(errorOf([&] { receiveReply(b.get()); }),
+            "invalid control reply `done`: extra: is not a known field");
 }
 
 TEST(ControlChannel, OversizedPacketIsAnErrorNotATruncatedMessage) {
@@ -65,9 +66,11 @@ TEST(ControlChannel, OversizedPacketIsAnErrorNotATruncatedMessage) {
   int size = 4 << 20;
   ASSERT_EQ(setsockopt(a.get(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size), 0);
   ASSERT_EQ(setsockopt(b.get(), SOL_SOCKET, SO_RCVBUF, &size, sizeof size), 0);
-  std::string big = R"({"version":1,"type":"failed","error":")" + std::string(kMaxMessageBytes, 'x') + "\"}";
+  std::string big =
+      R"({"version":1,"type":"failed","error":")" + std::string(kMaxMessageBytes, 'x') + "\"}";
   std::thread writer([&] { ::send(a.get(), big.data(), big.size(), 0); });
-  EXPECT_EQ(errorOf([&] { receiveReply(b.get()); }), "control socket: receive: message longer than 1048576 bytes");
+  EXPECT_EQ(errorOf([&] { receiveReply(b.get()); }),
+            "control socket: receive: message longer than 1048576 bytes");
   writer.join();
   EXPECT_EQ(errorOf([&] { send(a.get(), Reply{Failed{std::string(kMaxMessageBytes, 'x')}}); }),
             "control message too large");
@@ -112,7 +115,8 @@ TEST(ControlChannel, CallReturnsTheReply) {
 TEST(ControlChannel, CallThrowsAFailedReply) {
   test::TempDir dir;
   OneShotMonitor monitor(dir / "control.sock", Failed{"cannot start a container that has stopped"});
-  EXPECT_EQ(errorOf([&] { call(dir / "control.sock", Start{}, 5); }), "cannot start a container that has stopped");
+  EXPECT_EQ(errorOf([&] { call(dir / "control.sock", Start{}, 5); }),
+            "cannot start a container that has stopped");
 }
 
 TEST(ControlChannel, CallWithoutAMonitorIsNotRunning) {
@@ -141,7 +145,7 @@ TEST(ControlChannel, CallToASilentMonitorTimesOut) {
 TEST(ControlChannel, ListeningSocketIsRootOnly) {
   test::TempDir dir;
   UniqueFd listener = listen(dir / "control.sock");
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat((dir / "control.sock").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }

@@ -22,8 +22,12 @@ struct GoldenMessage {
 
 void PrintTo(const GoldenMessage& m, std::ostream* os) { *os << m.name; }
 
-GoldenMessage request(std::string name, Request r) { return {std::move(name), true, std::move(r), {}}; }
-GoldenMessage reply(std::string name, Reply r) { return {std::move(name), false, {}, std::move(r)}; }
+GoldenMessage request(std::string name, Request r) {
+  return {std::move(name), true, std::move(r), {}};
+}
+GoldenMessage reply(std::string name, Reply r) {
+  return {std::move(name), false, {}, std::move(r)};
+}
 
 agent::ProcessSpec execProcess() {
   agent::ProcessSpec p;
@@ -70,7 +74,9 @@ TEST_P(ControlGolden, MatchesFileAndRoundTrips) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Messages, ControlGolden, ::testing::ValuesIn(goldenMessages()),
-                         [](const ::testing::TestParamInfo<GoldenMessage>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<GoldenMessage>& info) {
+                           return info.param.name;
+                         });
 
 TEST(ControlMessages, ParsedExecKeepsTheProcess) {
   auto parsed = std::get<Exec>(parseRequest(toJson(Request{Exec{execProcess()}})));
@@ -89,7 +95,8 @@ TEST(ControlMessages, TypeNames) {
 TEST(ControlMessages, UnknownFieldsAreRejected) {
   json j = toJson(Request{Kill{9, false}});
   j["force"] = true;
-  EXPECT_EQ(errorOf([&] { parseRequest(j); }), "invalid control request `kill`: force: is not a known field");
+  EXPECT_EQ(errorOf([&] { parseRequest(j); }),
+            "invalid control request `kill`: force: is not a known field");
 }
 
 TEST(ControlMessages, EveryFieldIsRequired) {
@@ -101,17 +108,21 @@ TEST(ControlMessages, EveryFieldIsRequired) {
 TEST(ControlMessages, WrongTypesAreRejected) {
   json j = toJson(Reply{Exited{0, 9}});
   j["signal"] = "KILL";
-  EXPECT_EQ(errorOf([&] { parseReply(j); }), "invalid control reply `exited`: signal: must be an integer");
+  EXPECT_EQ(errorOf([&] { parseReply(j); }),
+            "invalid control reply `exited`: signal: must be an integer");
   json pids = toJson(Reply{HostPids{{1}}});
   pids["pids"] = json::array({1, "two"});
-  EXPECT_EQ(errorOf([&] { parseReply(pids); }), "invalid control reply `host_pids`: pids[1]: must be an integer");
+  EXPECT_EQ(errorOf([&] { parseReply(pids); }),
+            "invalid control reply `host_pids`: pids[1]: must be an integer");
 }
 
 // Checked on the host before a monitor acts on them: a signal for kill(2) or the guest, and an exit
 // an exec monitor ends itself with (never a stop signal, which would stop it).
 TEST(ControlMessages, SignalsMustBeSignalNumbers) {
   for (int signal : {0, -1, 65}) {
-    EXPECT_EQ(errorOf([&] { parseRequest(toJson(Request{Kill{signal, false}})); }),
+    EXPECT_EQ(errorOf([&] {
+                parseRequest(toJson(Request{Kill{signal, false}}));
+              }),
               "invalid control request `kill`: signal: must be a signal number (1-64)");
     EXPECT_EQ(errorOf([&] { parseRequest(toJson(Request{Signal{signal}})); }),
               "invalid control request `signal`: signal: must be a signal number (1-64)");
@@ -121,13 +132,21 @@ TEST(ControlMessages, SignalsMustBeSignalNumbers) {
 }
 
 TEST(ControlMessages, ExitedMustBeAnExitAProcessCanHave) {
-  EXPECT_EQ(errorOf([&] { parseReply(toJson(Reply{Exited{0, SIGSTOP}})); }),
+  EXPECT_EQ(errorOf([&] {
+              parseReply(toJson(Reply{Exited{0, SIGSTOP}}));
+            }),
             "invalid control reply `exited`: signal: signal 19 is not one a process dies of");
-  EXPECT_EQ(errorOf([&] { parseReply(toJson(Reply{Exited{0, 65}})); }),
+  EXPECT_EQ(errorOf([&] {
+              parseReply(toJson(Reply{Exited{0, 65}}));
+            }),
             "invalid control reply `exited`: signal: signal 65 is not one a process dies of");
-  EXPECT_EQ(errorOf([&] { parseReply(toJson(Reply{Exited{256, 0}})); }),
+  EXPECT_EQ(errorOf([&] {
+              parseReply(toJson(Reply{Exited{256, 0}}));
+            }),
             "invalid control reply `exited`: code: exit code 256 is not in 0-255");
-  EXPECT_EQ(errorOf([&] { parseReply(toJson(Reply{Exited{1, SIGTERM}})); }),
+  EXPECT_EQ(errorOf([&] {
+              parseReply(toJson(Reply{Exited{1, SIGTERM}}));
+            }),
             "invalid control reply `exited`: signal: an exit code (1) and a signal (15)");
   EXPECT_EQ(std::get<Exited>(parseReply(toJson(Reply{Exited{0, SIGRTMAX}}))).signal, SIGRTMAX);
 }
@@ -135,26 +154,35 @@ TEST(ControlMessages, ExitedMustBeAnExitAProcessCanHave) {
 TEST(ControlMessages, ResizeMustFitSixteenBits) {
   json j = toJson(Request{Resize{1, 1}});
   j["rows"] = 70000;
-  EXPECT_EQ(errorOf([&] { parseRequest(j); }), "invalid control request `resize`: rows: must fit in 16 bits");
+  EXPECT_EQ(errorOf([&] { parseRequest(j); }),
+            "invalid control request `resize`: rows: must fit in 16 bits");
 }
 
 TEST(ControlMessages, AnotherVersionIsRejectedByName) {
   json j = toJson(Request{Start{}});
   j["version"] = kVersion + 1;
-  EXPECT_EQ(errorOf([&] { parseRequest(j); }), "control protocol version " + std::to_string(kVersion + 1) +
-                                                   " is not this runvirt's (" + std::to_string(kVersion) + ")");
+  EXPECT_EQ(errorOf([&] { parseRequest(j); }),
+            "control protocol version " + std::to_string(kVersion + 1) +
+                " is not this runvirt's (" + std::to_string(kVersion) + ")");
 }
 
 TEST(ControlMessages, UnknownOrMisdirectedTypesAreRejected) {
-  EXPECT_EQ(errorOf([&] { parseRequest({{"version", kVersion}, {"type", "reboot"}}); }),
+  EXPECT_EQ(errorOf([&] {
+              parseRequest({{"version", kVersion}, {"type", "reboot"}});
+            }),
             "unknown control message type `reboot`");
   // A reply is not a request.
-  EXPECT_EQ(errorOf([&] { parseRequest(toJson(Reply{Done{}})); }), "unknown control message type `done`");
+  EXPECT_EQ(errorOf([&] { parseRequest(toJson(Reply{Done{}})); }),
+            "unknown control message type `done`");
 }
 
 TEST(ControlMessages, NotAnObject) {
-  EXPECT_EQ(errorOf([&] { parseReply(json::array()); }), "invalid control reply: not a JSON object");
-  EXPECT_EQ(errorOf([&] { parseRequest({{"type", "start"}}); }), "invalid control request: version: is required");
+  EXPECT_EQ(errorOf([&] { parseReply(json::array()); }),
+            "invalid control reply: not a JSON object");
+  EXPECT_EQ(errorOf([&] {
+              parseRequest({{"type", "start"}});
+            }),
+            "invalid control request: version: is required");
 }
 
 TEST(ControlMessages, ParseErrorsAreInvalidArgument) {

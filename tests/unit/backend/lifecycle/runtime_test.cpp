@@ -61,7 +61,9 @@ class RuntimeTest : public ::testing::Test {
     return r;
   }
 
-  oci::Status storedStatus(const std::string& id) { return StateStore(dir / "root").load(id).status; }
+  oci::Status storedStatus(const std::string& id) {
+    return StateStore(dir / "root").load(id).status;
+  }
 
   test::TempDir dir;
   test::FakeHypervisor fake;
@@ -79,7 +81,8 @@ TEST_F(RuntimeTest, DeleteOfStoppedContainerDestroysDomainAndRemovesItsDirectori
 
 TEST_F(RuntimeTest, DeleteOfAContainerWhoseVmNeverStartedNeedsNoLibvirt) {
   addContainer("early", oci::Status::Running, test::deadPid());
-  std::filesystem::remove(VmPaths{vmDirOf("early")}.domainMarker());  // the monitor died before the domain
+  std::filesystem::remove(
+      VmPaths{vmDirOf("early")}.domainMarker());  // the monitor died before the domain
   runtime().remove("early", false);
   EXPECT_TRUE(fake.calls().empty());
   EXPECT_TRUE(fake.connectedUris().empty());
@@ -169,7 +172,8 @@ class FakeMonitor {
           pollfd p{server_.get(), POLLIN, 0};
           if (poll(&p, 1, 5000) != 1) return;
           UniqueFd connection(accept4(server_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-          if (auto received = control::receiveRequest(connection.get())) request_ = control::toJson(received->request);
+          if (auto received = control::receiveRequest(connection.get()))
+            request_ = control::toJson(received->request);
           control::sendIfConnected(connection.get(), reply);
         }) {}
   ~FakeMonitor() {
@@ -190,8 +194,10 @@ TEST_F(RuntimeTest, KillIsForwardedToTheMonitor) {
   addContainer("web", oci::Status::Running, getpid());
   FakeMonitor monitor(vmDirOf("web"), control::Done{});
   runtime().kill("web", SIGTERM, true);
-  EXPECT_EQ(monitor.request(),
-            (nlohmann::json{{"version", control::kVersion}, {"type", "kill"}, {"signal", SIGTERM}, {"all", true}}));
+  EXPECT_EQ(
+      monitor.request(),
+      (nlohmann::json{
+          {"version", control::kVersion}, {"type", "kill"}, {"signal", SIGTERM}, {"all", true}}));
   EXPECT_TRUE(fake.calls().empty());
 }
 
@@ -216,9 +222,12 @@ TEST_F(RuntimeTest, StartNeedsACreatedContainer) {
   addContainer("stopped", oci::Status::Created, test::deadPid());
   addContainer("running", oci::Status::Running, getpid());
   addContainer("paused", oci::Status::Paused, getpid());
-  EXPECT_EQ(errorOf([&] { runtime().start("stopped"); }), "cannot start a container that has stopped");
-  EXPECT_EQ(errorOf([&] { runtime().start("running"); }), "cannot start an already running container");
-  EXPECT_EQ(errorOf([&] { runtime().start("paused"); }), "cannot start a container in the paused state");
+  EXPECT_EQ(errorOf([&] { runtime().start("stopped"); }),
+            "cannot start a container that has stopped");
+  EXPECT_EQ(errorOf([&] { runtime().start("running"); }),
+            "cannot start an already running container");
+  EXPECT_EQ(errorOf([&] { runtime().start("paused"); }),
+            "cannot start a container in the paused state");
   EXPECT_EQ(errorOf([&] { runtime().start("ghost"); }), "container does not exist");
 }
 
@@ -233,13 +242,15 @@ TEST_F(RuntimeTest, ProcessesAreTheMonitorsHostPids) {
   addContainer("web", oci::Status::Running, getpid());
   FakeMonitor monitor(vmDirOf("web"), control::HostPids{{10, 11}});
   EXPECT_EQ(runtime().processes("web"), (std::vector<int>{10, 11}));
-  EXPECT_EQ(monitor.request(), (nlohmann::json{{"version", control::kVersion}, {"type", "list_host_pids"}}));
+  EXPECT_EQ(monitor.request(),
+            (nlohmann::json{{"version", control::kVersion}, {"type", "list_host_pids"}}));
 }
 
 TEST_F(RuntimeTest, AnUnexpectedReplyIsAnError) {
   addContainer("web", oci::Status::Running, getpid());
   FakeMonitor monitor(vmDirOf("web"), control::Done{});
-  EXPECT_EQ(errorOf([&] { runtime().processes("web"); }), "unexpected `done` reply to list_host_pids");
+  EXPECT_EQ(errorOf([&] { runtime().processes("web"); }),
+            "unexpected `done` reply to list_host_pids");
 }
 
 TEST_F(RuntimeTest, ProcessesOfAStoppedContainerIsEmpty) {

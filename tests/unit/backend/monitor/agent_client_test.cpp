@@ -39,10 +39,12 @@ std::string describe(const AgentEvent& event) {
   }
   if (const auto* exited = std::get_if<agent::ProcessExited>(&event)) {
     return "exit " + std::to_string(exited->process) +
-           (exited->signal > 0 ? " signal " + std::to_string(exited->signal) : " code " + std::to_string(exited->code));
+           (exited->signal > 0 ? " signal " + std::to_string(exited->signal)
+                               : " code " + std::to_string(exited->code));
   }
   const auto& response = std::get<agent::Response>(event);
-  return "response " + std::to_string(response.id) + (response.error.empty() ? "" : " error " + response.error) +
+  return "response " + std::to_string(response.id) +
+         (response.error.empty() ? "" : " error " + response.error) +
          (response.pid ? " pid " + std::to_string(*response.pid) : "");
 }
 
@@ -58,7 +60,8 @@ struct Pumped {
   std::vector<std::string> events;
   bool open = true;  // false: readAvailable() saw the end of the channel
 };
-Pumped pump(AgentClient& client, const std::function<bool(const Pumped&)>& done, double timeoutSeconds = 5) {
+Pumped pump(AgentClient& client, const std::function<bool(const Pumped&)>& done,
+            double timeoutSeconds = 5) {
   Pumped pumped;
   double deadline = log::monotonicSeconds() + timeoutSeconds;
   while (pumped.open && !done(pumped)) {
@@ -123,8 +126,9 @@ TEST(AgentClient, ConnectReachesAnAgentListeningOnASocketPath) {
 
 TEST(AgentClient, ConnectWithoutAListenerFails) {
   test::TempDir dir;
-  EXPECT_TRUE(contains(errorOf([&] { AgentClient::connect(dir / "agent.sock"); }),
-                       "connect to agent socket " + (dir / "agent.sock") + ": No such file or directory"));
+  EXPECT_TRUE(
+      contains(errorOf([&] { AgentClient::connect(dir / "agent.sock"); }),
+               "connect to agent socket " + (dir / "agent.sock") + ": No such file or directory"));
 }
 
 TEST(AgentClient, HandshakeTimesOutWhenTheGuestNeverSaysHello) {
@@ -153,11 +157,13 @@ int helloAcksAfterClose(FakeAgent& guest, std::optional<AgentClient>& client) {
 }
 
 TEST(AgentClient, HandshakeRefusesAnotherProtocolVersion) {
-  FakeAgent guest(helloWith([](agent::Hello& hello) { hello.version = agent::kProtocolVersion + 1; }));
+  FakeAgent guest(
+      helloWith([](agent::Hello& hello) { hello.version = agent::kProtocolVersion + 1; }));
   std::optional<AgentClient> client = clientOf(guest);
   EXPECT_EQ(errorOf([&] { client->handshake(5); }),
-            "guest agent speaks protocol " + std::to_string(agent::kProtocolVersion + 1) + ", runvirt needs " +
-                std::to_string(agent::kProtocolVersion) + ": rebuild the guest image");
+            "guest agent speaks protocol " + std::to_string(agent::kProtocolVersion + 1) +
+                ", runvirt needs " + std::to_string(agent::kProtocolVersion) +
+                ": rebuild the guest image");
   EXPECT_EQ(helloAcksAfterClose(guest, client), 0);
 }
 
@@ -182,10 +188,12 @@ TEST(AgentClient, CallsMatchTheirResponsesWhileOutputAndExitsQueueUp) {
   agent::Response list = client.call(agent::ListProcesses{"web"}, 5);
   EXPECT_EQ(list.id, 3u);
   EXPECT_EQ(list.pids, std::vector<int>{100});  // the exec'd process has exited
-  EXPECT_EQ(takeEvents(client), (std::vector<std::string>{"output 1 stdout from exec", "output 0 stderr from init",
-                                                          "exit 1 code 7"}));
+  EXPECT_EQ(takeEvents(client),
+            (std::vector<std::string>{"output 1 stdout from exec", "output 0 stderr from init",
+                                      "exit 1 code 7"}));
   auto recorded = guest.recorded();
-  EXPECT_EQ(recorded.requestTypes(), (std::vector<std::string>{"start_container", "exec_process", "list_processes"}));
+  EXPECT_EQ(recorded.requestTypes(),
+            (std::vector<std::string>{"start_container", "exec_process", "list_processes"}));
   ASSERT_EQ(recorded.requests.size(), 3u);
   EXPECT_EQ(recorded.requests[0].id, 1u);
   EXPECT_EQ(recorded.requests[2].id, 3u);
@@ -193,7 +201,8 @@ TEST(AgentClient, CallsMatchTheirResponsesWhileOutputAndExitsQueueUp) {
 
 TEST(AgentClient, AnErrorResponseBecomesAnErrorWithTheGuestsMessage) {
   FakeAgent guest;
-  guest.answer("create_container", FakeAgent::Answer::error(R"(exec: "nope": executable file not found in $PATH)"));
+  guest.answer("create_container",
+               FakeAgent::Answer::error(R"(exec: "nope": executable file not found in $PATH)"));
   AgentClient client = connectedClientOf(guest);
   EXPECT_EQ(errorOf([&] { client.call(agent::CreateContainer{}, 5); }),
             R"(exec: "nope": executable file not found in $PATH)");
@@ -222,14 +231,16 @@ TEST(AgentClient, NonBlockingRequestsStdinAndOutput) {
   std::uint64_t id = client.send(agent::ExecProcess{"web", 1, {}});
   // Many data frames, more than the socket takes at once: flushed as the guest drains it.
   std::string input;
-  for (std::size_t i = 0; i < 16 * agent::kMaxDataChunk + 10; ++i) input += static_cast<char>(i % 251);
+  for (std::size_t i = 0; i < 16 * agent::kMaxDataChunk + 10; ++i)
+    input += static_cast<char>(i % 251);
   client.sendStdin(1, input);
   client.send(agent::CloseStdin{1});
   Pumped pumped = pump(client, [](const Pumped& p) { return p.events.size() >= 5; });
   EXPECT_TRUE(pumped.open);
-  EXPECT_EQ(pumped.events, (std::vector<std::string>{"response " + std::to_string(id) + " pid 101",
-                                                     "output 1 stdout out", "output 1 stderr err", "exit 1 code 0",
-                                                     "response " + std::to_string(id + 1)}));
+  EXPECT_EQ(pumped.events,
+            (std::vector<std::string>{"response " + std::to_string(id) + " pid 101",
+                                      "output 1 stdout out", "output 1 stderr err", "exit 1 code 0",
+                                      "response " + std::to_string(id + 1)}));
   EXPECT_EQ(client.pendingOutput(), 0u);
   auto recorded = guest.recorded();
   EXPECT_EQ(recorded.stdinBytes[1], input);
@@ -250,10 +261,13 @@ TEST(AgentClient, ReadAvailableReadsAtMostItsLimitPerCall) {
   }
   std::string frames;
   std::size_t sent = 0;
-  for (char letter = 'a'; sent < 3 * AgentClient::kMaxReadPerCall; ++letter, sent += agent::kMaxDataChunk) {
-    frames += agent::encodeData(0, agent::Stream::Stdout, std::string(agent::kMaxDataChunk, letter));
+  for (char letter = 'a'; sent < 3 * AgentClient::kMaxReadPerCall;
+       ++letter, sent += agent::kMaxDataChunk) {
+    frames +=
+        agent::encodeData(0, agent::Stream::Stdout, std::string(agent::kMaxDataChunk, letter));
   }
-  ASSERT_EQ(::send(guestEnd.get(), frames.data(), frames.size(), MSG_DONTWAIT), static_cast<ssize_t>(frames.size()));
+  ASSERT_EQ(::send(guestEnd.get(), frames.data(), frames.size(), MSG_DONTWAIT),
+            static_cast<ssize_t>(frames.size()));
 
   std::string output;
   auto readOnce = [&] {
@@ -268,7 +282,8 @@ TEST(AgentClient, ReadAvailableReadsAtMostItsLimitPerCall) {
   while (output.size() < sent) ASSERT_GT(readOnce(), 0u) << "the rest stays readable";
   EXPECT_EQ(output.size(), sent);
   EXPECT_EQ(output.substr(0, 2), "aa");
-  EXPECT_EQ(output.back(), static_cast<char>('a' + sent / agent::kMaxDataChunk - 1));  // in order, to the end
+  EXPECT_EQ(output.back(),
+            static_cast<char>('a' + sent / agent::kMaxDataChunk - 1));  // in order, to the end
 }
 
 TEST(AgentClient, OutputSentBeforeTheGuestWentAwayIsStillRead) {
@@ -279,7 +294,8 @@ TEST(AgentClient, OutputSentBeforeTheGuestWentAwayIsStillRead) {
   guest.closeChannel();
   Pumped pumped = pump(client, [](const Pumped&) { return false; });
   EXPECT_FALSE(pumped.open);
-  EXPECT_EQ(pumped.events, (std::vector<std::string>{"output 0 stdout last words", "exit 0 signal 9"}));
+  EXPECT_EQ(pumped.events,
+            (std::vector<std::string>{"output 0 stdout last words", "exit 0 signal 9"}));
 }
 
 // The monitor's loop writes stdin, signals and resizes from several handlers; a write to a guest
@@ -293,7 +309,8 @@ TEST(AgentClient, WritesToAGuestThatHasGoneAreDroppedAndTheEndIsRead) {
   client.send(agent::SignalProcess{0, SIGTERM, false});
   EXPECT_EQ(client.pendingOutput(), 0u);
   EXPECT_FALSE(client.readAvailable());
-  EXPECT_EQ(errorOf([&] { client.call(agent::ListProcesses{"web"}, 5); }), "the VM closed the agent channel");
+  EXPECT_EQ(errorOf([&] { client.call(agent::ListProcesses{"web"}, 5); }),
+            "the VM closed the agent channel");
 }
 
 TEST(AgentClient, AResponseJustBeforeTheChannelClosesStillAnswersTheCall) {
@@ -308,7 +325,8 @@ TEST(AgentClient, AGuestThatDiesMidCallFailsTheCallAtOnce) {
   guest.answer("create_container", FakeAgent::Answer::close());
   AgentClient client = connectedClientOf(guest);
   double start = log::monotonicSeconds();
-  EXPECT_EQ(errorOf([&] { client.call(agent::CreateContainer{}, 30); }), "the VM closed the agent channel");
+  EXPECT_EQ(errorOf([&] { client.call(agent::CreateContainer{}, 30); }),
+            "the VM closed the agent channel");
   EXPECT_LT(log::monotonicSeconds() - start, 5);
   EXPECT_FALSE(client.readAvailable());
 }
@@ -340,31 +358,43 @@ TEST_P(AgentClientBadFrame, FailsReadAvailable) {
 INSTANTIATE_TEST_SUITE_P(
     Garbage, AgentClientBadFrame,
     ::testing::Values(
-        BadFrame{"UnknownFrameType", FakeAgent::unknownFrameType(), "peer sent unknown frame type 7"},
+        BadFrame{"UnknownFrameType", FakeAgent::unknownFrameType(),
+                 "peer sent unknown frame type 7"},
         BadFrame{"OversizedFrame", FakeAgent::oversizedFrameHeader(),
-                 "peer sent a frame of " + std::to_string(agent::kMaxFramePayload + 1) + " bytes (limit " +
-                     std::to_string(agent::kMaxFramePayload) + ")"},
+                 "peer sent a frame of " + std::to_string(agent::kMaxFramePayload + 1) +
+                     " bytes (limit " + std::to_string(agent::kMaxFramePayload) + ")"},
         BadFrame{"Text", "this is not a frame\n",
                  "peer sent a frame of " + std::to_string(0x74686973) + " bytes (limit " +
                      std::to_string(agent::kMaxFramePayload) + ")"},
         BadFrame{"MalformedJson", FakeAgent::malformedJson(), "message is not valid JSON"},
         BadFrame{"UnknownMessageType", agent::encodeMessage({{"type", "surprise"}}),
                  "unknown message type `surprise`"},
-        BadFrame{"DataOnStdin", agent::encodeData(0, agent::Stream::Stdin, "x"), "agent sent data on stdin"},
-        BadFrame{"ShortDataFrame", agent::encodeFrame(agent::FrameType::Data, "abc"), "data frame too short"},
+        BadFrame{"DataOnStdin", agent::encodeData(0, agent::Stream::Stdin, "x"),
+                 "agent sent data on stdin"},
+        BadFrame{"ShortDataFrame", agent::encodeFrame(agent::FrameType::Data, "abc"),
+                 "data frame too short"},
         // The monitor exits like the guest says its init did: only what a process can end with.
-        BadFrame{"ExitByAStopSignal", agent::encodeMessage({{"type", "exit"}, {"process", 0}, {"signal", SIGSTOP}}),
-                 "agent sent an impossible exit of process 0: signal 19 is not one a process dies of"},
-        BadFrame{"ExitByAnIgnoredSignal", agent::encodeMessage({{"type", "exit"}, {"process", 3}, {"signal", SIGCHLD}}),
-                 "agent sent an impossible exit of process 3: signal 17 is not one a process dies of"},
-        BadFrame{"ExitBySignal65", agent::encodeMessage({{"type", "exit"}, {"process", 0}, {"signal", 65}}),
-                 "agent sent an impossible exit of process 0: signal 65 is not one a process dies of"},
-        BadFrame{"ExitCode256", agent::encodeMessage({{"type", "exit"}, {"process", 0}, {"code", 256}}),
+        BadFrame{
+            "ExitByAStopSignal",
+            agent::encodeMessage({{"type", "exit"}, {"process", 0}, {"signal", SIGSTOP}}),
+            "agent sent an impossible exit of process 0: signal 19 is not one a process dies of"},
+        BadFrame{
+            "ExitByAnIgnoredSignal",
+            agent::encodeMessage({{"type", "exit"}, {"process", 3}, {"signal", SIGCHLD}}),
+            "agent sent an impossible exit of process 3: signal 17 is not one a process dies of"},
+        BadFrame{
+            "ExitBySignal65",
+            agent::encodeMessage({{"type", "exit"}, {"process", 0}, {"signal", 65}}),
+            "agent sent an impossible exit of process 0: signal 65 is not one a process dies of"},
+        BadFrame{"ExitCode256",
+                 agent::encodeMessage({{"type", "exit"}, {"process", 0}, {"code", 256}}),
                  "agent sent an impossible exit of process 0: exit code 256 is not in 0-255"},
-        BadFrame{"NegativeExitCode", agent::encodeMessage({{"type", "exit"}, {"process", 0}, {"code", -1}}),
+        BadFrame{"NegativeExitCode",
+                 agent::encodeMessage({{"type", "exit"}, {"process", 0}, {"code", -1}}),
                  "agent sent an impossible exit of process 0: exit code -1 is not in 0-255"},
         BadFrame{"ExitCodeAndSignal",
-                 agent::encodeMessage({{"type", "exit"}, {"process", 0}, {"code", 1}, {"signal", SIGTERM}}),
+                 agent::encodeMessage(
+                     {{"type", "exit"}, {"process", 0}, {"code", 1}, {"signal", SIGTERM}}),
                  "agent sent an impossible exit of process 0: an exit code (1) and a signal (15)"}),
     [](const ::testing::TestParamInfo<BadFrame>& info) { return std::string(info.param.name); });
 
@@ -388,7 +418,7 @@ TEST(AgentClient, AFloodOfHellosIsAProtocolError) {
   FakeAgent guest({.repeatedHellos = 1000});
   AgentClient client = clientOf(guest);
   EXPECT_EQ(errorOf([&] {
-              client.handshake(5);  // may already meet the second hello
+              client.handshake(5);                          // may already meet the second hello
               client.call(agent::ListProcesses{"web"}, 5);  // reads past the hellos to its response
             }),
             "the guest agent said hello twice");
@@ -398,7 +428,8 @@ TEST(AgentClient, AHelloAfterTheHandshakeIsAProtocolError) {
   FakeAgent guest;
   AgentClient client = connectedClientOf(guest);
   guest.sendMessage(FakeAgent::hostHello());
-  EXPECT_EQ(errorOf([&] { pump(client, [](const Pumped&) { return false; }); }), "the guest agent said hello twice");
+  EXPECT_EQ(errorOf([&] { pump(client, [](const Pumped&) { return false; }); }),
+            "the guest agent said hello twice");
 }
 
 }  // namespace

@@ -45,8 +45,10 @@ using test::FakeAgent;
 constexpr double kPatience = 5;
 
 // Short enough that a test does not wait long, long enough that nothing fires by accident.
-const MonitorLoopTiming kTestTiming{
-    .killGraceSeconds = 0.3, .drainSeconds = 1, .requestTimeoutSeconds = 2, .controlReceiveSeconds = 1};
+const MonitorLoopTiming kTestTiming{.killGraceSeconds = 0.3,
+                                    .drainSeconds = 1,
+                                    .requestTimeoutSeconds = 2,
+                                    .controlReceiveSeconds = 1};
 
 MonitorLoopTiming drainingFor(double seconds) {
   MonitorLoopTiming timing = kTestTiming;
@@ -136,7 +138,9 @@ std::string readUpTo(int fd, std::size_t size, double seconds = kPatience) {
   return text;
 }
 
-std::string readToEnd(int fd, double seconds = kPatience) { return readUpTo(fd, std::string::npos, seconds); }
+std::string readToEnd(int fd, double seconds = kPatience) {
+  return readUpTo(fd, std::string::npos, seconds);
+}
 
 void writeAll(int fd, const std::string& text) {
   ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
@@ -152,7 +156,8 @@ std::string patterned(std::size_t size) {
 }
 
 std::string describe(const ExitStatus& status) {
-  return status.signal > 0 ? "killed by " + std::to_string(status.signal) : "exit " + std::to_string(status.code);
+  return status.signal > 0 ? "killed by " + std::to_string(status.signal)
+                           : "exit " + std::to_string(status.code);
 }
 
 // One line per request the guest got, for comparisons that show what was sent.
@@ -164,7 +169,8 @@ std::string describe(const agent::RequestBody& body) {
     text += " " + exec->container + " " + std::to_string(exec->process);
     for (const auto& arg : exec->spec.args) text += " " + arg;
   } else if (const auto* signal = std::get_if<agent::SignalProcess>(&body)) {
-    text += " " + std::to_string(signal->process) + " " + std::to_string(signal->signal) + (signal->all ? " all" : "");
+    text += " " + std::to_string(signal->process) + " " + std::to_string(signal->signal) +
+            (signal->all ? " all" : "");
   } else if (const auto* resize = std::get_if<agent::ResizeTerminal>(&body)) {
     text += " " + std::to_string(resize->process) + " " + std::to_string(resize->rows) + "x" +
             std::to_string(resize->cols);
@@ -244,7 +250,9 @@ class MonitorLoopTest : public ::testing::Test {
       // A test that failed before the workload ended: end it as a vanished VM does.
       guest.closeChannel();
       if (outcome.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
-        std::fprintf(stderr, "the monitor loop did not end after its VM was gone: aborting instead of hanging\n");
+        std::fprintf(
+            stderr,
+            "the monitor loop did not end after its VM was gone: aborting instead of hanging\n");
         std::abort();
       }
     }
@@ -255,7 +263,8 @@ class MonitorLoopTest : public ::testing::Test {
   void startLoop(MonitorLoopTiming timing = kTestTiming) {
     Pipe signals(O_NONBLOCK);  // a signalfd is non-blocking: the loop reads until it is empty
     signalWriter = std::move(signals.write);
-    loop.emplace(store, "web", session, stdio, std::move(listener), std::move(signals.read), timing);
+    loop.emplace(store, "web", session, stdio, std::move(listener), std::move(signals.read),
+                 timing);
     std::promise<ExitStatus> result;
     outcome = result.get_future();
     loopThread = std::thread([this, result = std::move(result)]() mutable {
@@ -282,7 +291,9 @@ class MonitorLoopTest : public ::testing::Test {
 
   std::string controlSocket() const { return dir / "control.sock"; }
 
-  control::Reply request(const control::Request& request) { return control::call(controlSocket(), request, kPatience); }
+  control::Reply request(const control::Request& request) {
+    return control::call(controlSocket(), request, kPatience);
+  }
 
   // A request the loop answers only from its poll loop: once it returns, everything the loop
   // could read before it has been handled.
@@ -317,7 +328,8 @@ class MonitorLoopTest : public ::testing::Test {
   }
 
   bool guestSaw(const std::string& request) {
-    return guest.waitUntil([&](const FakeAgent::Recorded& r) { return sawRequest(r, request); }, kPatience);
+    return guest.waitUntil([&](const FakeAgent::Recorded& r) { return sawRequest(r, request); },
+                           kPatience);
   }
 
   std::vector<std::string> requests() { return describe(guest.recorded().requests); }
@@ -381,10 +393,12 @@ TEST_F(MonitorLoopTest, StdinReachesTheGuestOnceStartedAndItsEndClosesTheGuestsS
   startLoop();
   writeAll(stdinPipe.write.get(), "typed before start ");
   roundTrip();
-  EXPECT_FALSE(guest.waitUntil([](const FakeAgent::Recorded& r) { return !r.stdinBytes.empty(); }, 0.2))
+  EXPECT_FALSE(
+      guest.waitUntil([](const FakeAgent::Recorded& r) { return !r.stdinBytes.empty(); }, 0.2))
       << "stdin was sent to a process that has not started";
   start();
-  EXPECT_TRUE(guest.waitUntil([](const FakeAgent::Recorded& r) { return r.stdinBytes.count(0); }, kPatience));
+  EXPECT_TRUE(guest.waitUntil([](const FakeAgent::Recorded& r) { return r.stdinBytes.count(0); },
+                              kPatience));
   std::string large = patterned(300000);
   writeAll(stdinPipe.write.get(), large);
   stdinPipe.write.reset();
@@ -442,7 +456,8 @@ TEST_F(MonitorLoopTest, AStartTheGuestDoesNotAnswerTimesOut) {
 TEST_F(MonitorLoopTest, StartingTwiceIsRefusedWithRuncsMessage) {
   startLoop();
   start();
-  EXPECT_EQ(errorOf([&] { request(control::Start{}); }), "cannot start an already running container");
+  EXPECT_EQ(errorOf([&] { request(control::Start{}); }),
+            "cannot start an already running container");
   EXPECT_EQ(requests(), std::vector<std::string>{"start_container web"});
   EXPECT_TRUE(stillRunningAfter(0));
 }
@@ -462,7 +477,8 @@ TEST_F(MonitorLoopTest, AFatalSignalBeforeStartEndsTheContainerLikeRuncsParkedIn
 TEST_F(MonitorLoopTest, SignalsThatDoNotEndAProcessBeforeStartLeaveTheContainerCreated) {
   startLoop();
   for (int signal : {SIGCHLD, SIGWINCH, SIGCONT, SIGURG, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU}) {
-    EXPECT_TRUE(std::holds_alternative<control::Done>(request(control::Kill{signal, false}))) << signal;
+    EXPECT_TRUE(std::holds_alternative<control::Done>(request(control::Kill{signal, false})))
+        << signal;
   }
   EXPECT_TRUE(stillRunningAfter(0.1));
   EXPECT_EQ(storedStatus(), oci::Status::Created);
@@ -475,7 +491,9 @@ TEST_F(MonitorLoopTest, SignalsThatDoNotEndAProcessBeforeStartLeaveTheContainerC
 TEST_F(MonitorLoopTest, AKillWithoutASignalNumberIsRefusedAndTheContainerStaysCreated) {
   startLoop();
   for (int signal : {0, -1, 65, 1000}) {
-    EXPECT_EQ(errorOf([&] { request(control::Kill{signal, false}); }),
+    EXPECT_EQ(errorOf([&] {
+                request(control::Kill{signal, false});
+              }),
               "invalid control request `kill`: signal: must be a signal number (1-64)")
         << signal;
   }
@@ -490,7 +508,8 @@ TEST_F(MonitorLoopTest, KillWhileRunningIsForwardedToTheGuest) {
   start();
   EXPECT_TRUE(std::holds_alternative<control::Done>(request(control::Kill{SIGTERM, true})));
   EXPECT_EQ(describe(waitForExit()), "killed by " + std::to_string(SIGTERM));
-  EXPECT_EQ(requests(), (std::vector<std::string>{"start_container web", "signal_process 0 15 all"}));
+  EXPECT_EQ(requests(),
+            (std::vector<std::string>{"start_container web", "signal_process 0 15 all"}));
   EXPECT_EQ(hypervisor.calls(), std::vector<std::string>{});  // the guest did it: nothing destroyed
 }
 
@@ -528,7 +547,8 @@ TEST_F(MonitorLoopTest, KillAfterTheExitIsNotRunning) {
   EXPECT_TRUE(becomes(oci::Status::Stopped));
   EXPECT_TRUE(stillRunningAfter(0));
   EXPECT_EQ(errorOf([&] { request(control::Kill{SIGTERM, false}); }), "container not running");
-  EXPECT_EQ(errorOf([&] { request(control::Start{}); }), "cannot start a container that has stopped");
+  EXPECT_EQ(errorOf([&] { request(control::Start{}); }),
+            "cannot start a container that has stopped");
   readUpTo(stdoutPipe.read.get(), 1 << 20);
   EXPECT_EQ(describe(waitForExit()), "exit 0");
 }
@@ -562,7 +582,8 @@ TEST_F(MonitorLoopTest, AMalformedRequestIsAnsweredWithFailedAndTheLoopKeepsServ
       {R"({"version":99,"type":"start"})", "failed control protocol version 99"}};
   for (const auto& [packet, reply] : packets) {
     UniqueFd connection = control::connect(controlSocket());
-    ASSERT_EQ(::send(connection.get(), packet.data(), packet.size(), MSG_NOSIGNAL), ssize_t(packet.size()));
+    ASSERT_EQ(::send(connection.get(), packet.data(), packet.size(), MSG_NOSIGNAL),
+              ssize_t(packet.size()));
     EXPECT_TRUE(contains(describe(replyWithin(connection.get())), reply)) << packet;
   }
   EXPECT_TRUE(requests().empty());
@@ -573,8 +594,12 @@ TEST_F(MonitorLoopTest, AMalformedRequestIsAnsweredWithFailedAndTheLoopKeepsServ
 TEST_F(MonitorLoopTest, ExecSessionMessagesOnAFreshConnectionAreRefused) {
   startLoop();
   start();
-  EXPECT_EQ(errorOf([&] { request(control::Signal{SIGTERM}); }), "signal belongs to an exec session");
-  EXPECT_EQ(errorOf([&] { request(control::Resize{24, 80}); }), "resize belongs to an exec session");
+  EXPECT_EQ(errorOf([&] { request(control::Signal{SIGTERM}); }),
+            "signal belongs to an exec session");
+  EXPECT_EQ(errorOf([&] {
+              request(control::Resize{24, 80});
+            }),
+            "resize belongs to an exec session");
   EXPECT_EQ(requests(), std::vector<std::string>{"start_container web"});
 }
 
@@ -591,7 +616,8 @@ TEST_F(MonitorLoopTest, AClientThatSaysNothingIsDroppedAndOthersAreServed) {
 TEST_F(MonitorLoopTest, ListHostPidsNamesTheMonitorAndEveryExecMonitor) {
   startLoop();
   start();
-  EXPECT_EQ(std::get<control::HostPids>(request(control::ListHostPids{})).pids, std::vector<int>{getpid()});
+  EXPECT_EQ(std::get<control::HostPids>(request(control::ListHostPids{})).pids,
+            std::vector<int>{getpid()});
   ExecSession exec = openExec();
   // The exec monitor is this test process too: its pid appears a second time.
   EXPECT_EQ(std::get<control::HostPids>(request(control::ListHostPids{})).pids,
@@ -616,7 +642,8 @@ TEST_F(MonitorLoopTest, AnExecdProcessesOutputGoesToItsPipesAndItsExitToItsSessi
   EXPECT_EQ(readToEnd(exec.out.read.get()), "exec out");
   EXPECT_EQ(readToEnd(exec.err.read.get()), "exec err");
   EXPECT_EQ(readToEnd(exec.connection.get()), "");  // the session ends with its process
-  EXPECT_EQ(requests(), (std::vector<std::string>{"start_container web", "exec_process web 1 /bin/echo hi"}));
+  EXPECT_EQ(requests(),
+            (std::vector<std::string>{"start_container web", "exec_process web 1 /bin/echo hi"}));
   EXPECT_TRUE(stillRunningAfter(0));  // the container goes on
   EXPECT_EQ(readUpTo(stdoutPipe.read.get(), 1, 0), "");
 }
@@ -652,9 +679,11 @@ TEST_F(MonitorLoopTest, ASignalOnTheExecSessionIsForwardedToItsProcess) {
   start();
   ExecSession exec = openExec();
   control::send(exec.connection.get(), control::Signal{SIGINT});
-  EXPECT_EQ(describe(replyWithin(exec.connection.get())), "exited killed by " + std::to_string(SIGINT));
-  EXPECT_EQ(requests(), (std::vector<std::string>{"start_container web", "exec_process web 1 /bin/sh -c work",
-                                                  "signal_process 1 2"}));
+  EXPECT_EQ(describe(replyWithin(exec.connection.get())),
+            "exited killed by " + std::to_string(SIGINT));
+  EXPECT_EQ(requests(),
+            (std::vector<std::string>{"start_container web", "exec_process web 1 /bin/sh -c work",
+                                      "signal_process 1 2"}));
   EXPECT_TRUE(stillRunningAfter(0));
 }
 
@@ -678,10 +707,12 @@ TEST_F(MonitorLoopTest, AnExecMonitorGoneBeforeItsProcessStartedHasItKilled) {
     // Sends the request and goes away without waiting for exec_started.
     Pipe in, out, err;
     UniqueFd connection = control::connect(controlSocket());
-    control::send(connection.get(), control::Exec{}, {in.read.get(), out.write.get(), err.write.get()});
+    control::send(connection.get(), control::Exec{},
+                  {in.read.get(), out.write.get(), err.write.get()});
   }
   EXPECT_TRUE(guestSaw("exec_process web 1"));
-  EXPECT_TRUE(guestSaw("signal_process 1 9")) << "the exec'd process runs on with nobody to wait for it";
+  EXPECT_TRUE(guestSaw("signal_process 1 9"))
+      << "the exec'd process runs on with nobody to wait for it";
   EXPECT_TRUE(stillRunningAfter(0));
 }
 
@@ -699,12 +730,14 @@ TEST_F(MonitorLoopTest, ExecNumbersItsProcessesAndNeedsThreeFds) {
 }
 
 TEST_F(MonitorLoopTest, AnExecTheGuestRefusesFailsWithRuncsPrefix) {
-  guest.answer("exec_process", FakeAgent::Answer::error(R"(exec: "nope": executable file not found in $PATH)"));
+  guest.answer("exec_process",
+               FakeAgent::Answer::error(R"(exec: "nope": executable file not found in $PATH)"));
   startLoop();
   start();
   ExecSession exec = openExec({"nope"});
-  EXPECT_EQ(describe(exec.reply),
-            R"(failed unable to start container process: exec: "nope": executable file not found in $PATH)");
+  EXPECT_EQ(
+      describe(exec.reply),
+      R"(failed unable to start container process: exec: "nope": executable file not found in $PATH)");
   EXPECT_TRUE(stillRunningAfter(0));
 }
 
@@ -723,7 +756,8 @@ TEST_F(MonitorLoopTest, ATerminalExecSessionRelaysItsPtyAndItsResizes) {
   control::send(connection.get(), control::Resize{30, 100});
   EXPECT_TRUE(guestSaw("resize_terminal 1 30x100"));
   writeAll(pty.master.get(), "exit\r");
-  EXPECT_TRUE(guest.waitUntil([](const FakeAgent::Recorded& r) { return r.stdinBytes.count(1); }, kPatience));
+  EXPECT_TRUE(guest.waitUntil([](const FakeAgent::Recorded& r) { return r.stdinBytes.count(1); },
+                              kPatience));
   EXPECT_EQ(guest.recorded().stdinBytes[1], "exit\r");
   guest.sendOutput(1, agent::Stream::Stdout, "bye\r\n");
   EXPECT_EQ(readUpTo(pty.master.get(), 5), "bye\r\n");
@@ -821,15 +855,17 @@ TEST_P(MonitorLoopImpossibleExit, DestroysTheVmAndEndsTheContainerAsKilled) {
   EXPECT_EQ(storedStatus(), oci::Status::Stopped);
 }
 
-INSTANTIATE_TEST_SUITE_P(Exits, MonitorLoopImpossibleExit,
-                         ::testing::Values(agent::ProcessExited{0, 0, SIGSTOP}, agent::ProcessExited{0, 0, SIGTTOU},
-                                           agent::ProcessExited{0, 0, SIGCHLD}, agent::ProcessExited{0, 0, 65},
-                                           agent::ProcessExited{0, 256, 0}, agent::ProcessExited{0, -1, 0}),
-                         [](const ::testing::TestParamInfo<agent::ProcessExited>& info) {
-                           const auto& e = info.param;
-                           return e.signal ? "Signal" + std::to_string(e.signal)
-                                           : "Code" + std::string(e.code < 0 ? "Minus" : "") + std::to_string(std::abs(e.code));
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Exits, MonitorLoopImpossibleExit,
+    ::testing::Values(agent::ProcessExited{0, 0, SIGSTOP}, agent::ProcessExited{0, 0, SIGTTOU},
+                      agent::ProcessExited{0, 0, SIGCHLD}, agent::ProcessExited{0, 0, 65},
+                      agent::ProcessExited{0, 256, 0}, agent::ProcessExited{0, -1, 0}),
+    [](const ::testing::TestParamInfo<agent::ProcessExited>& info) {
+      const auto& e = info.param;
+      return e.signal ? "Signal" + std::to_string(e.signal)
+                      : "Code" + std::string(e.code < 0 ? "Minus" : "") +
+                            std::to_string(std::abs(e.code));
+    });
 
 // ---- slow and absent readers ----
 
@@ -910,7 +946,8 @@ class MonitorLoopTerminalTest : public MonitorLoopTest {
   void SetUp() override {
     MonitorLoopTest::SetUp();
     pty = openHostPty();
-    raw = RawMode(pty.slave.get());  // as the monitor's own pty: the guest's does the line discipline
+    raw =
+        RawMode(pty.slave.get());  // as the monitor's own pty: the guest's does the line discipline
     resize(24, 80);
     stdio.terminal = true;
     stdio.in = stdio.out = stdio.sizeSource = pty.slave.get();
@@ -934,7 +971,8 @@ TEST_F(MonitorLoopTerminalTest, RelaysThePtyAndItsWindowSize) {
   deliver(SIGWINCH);
   EXPECT_TRUE(guestSaw("resize_terminal 0 50x132"));
   writeAll(pty.master.get(), "ls\r");
-  EXPECT_TRUE(guest.waitUntil([](const FakeAgent::Recorded& r) { return r.stdinBytes.count(0); }, kPatience));
+  EXPECT_TRUE(guest.waitUntil([](const FakeAgent::Recorded& r) { return r.stdinBytes.count(0); },
+                              kPatience));
   EXPECT_EQ(guest.recorded().stdinBytes[0], "ls\r");
   guest.sendOutput(0, agent::Stream::Stdout, "bin etc\r\n");
   EXPECT_EQ(readUpTo(pty.master.get(), 9), "bin etc\r\n");
@@ -957,7 +995,8 @@ TEST_F(MonitorLoopTerminalTest, StderrFromTheGuestGoesToThePtyToo) {
   double exited = log::monotonicSeconds();
   guest.sendExit(0, 0);
   EXPECT_EQ(describe(waitForExit()), "exit 0");
-  EXPECT_LT(log::monotonicSeconds() - exited, 2) << "the exit waited for output that could not be written";
+  EXPECT_LT(log::monotonicSeconds() - exited, 2)
+      << "the exit waited for output that could not be written";
 }
 
 }  // namespace

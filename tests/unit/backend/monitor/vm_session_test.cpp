@@ -96,7 +96,8 @@ TEST_F(VmSessionTest, StartsTheDomainOwnedByTheMonitor) {
   EXPECT_TRUE(contains(xml, "<name>runvirt-web</name>"));
   EXPECT_TRUE(contains(xml, "<kernel>" + config.kernel + "</kernel>"));
   EXPECT_TRUE(contains(xml, "<initrd>" + config.initrd + "</initrd>"));
-  EXPECT_TRUE(contains(xml, "<source mode='bind' path='" + (dir / "vms/runvirt-web/agent.sock") + "'/>"));
+  EXPECT_TRUE(
+      contains(xml, "<source mode='bind' path='" + (dir / "vms/runvirt-web/agent.sock") + "'/>"));
   EXPECT_TRUE(contains(xml, "<source dir='" + share() + "'/>"));
   EXPECT_TRUE(contains(xml, "root='" + (dir / "root") + "'"));
   // Its owner in the domain's metadata: this process.
@@ -134,7 +135,8 @@ TEST_F(VmSessionTest, BindsTheRootfsIntoTheShare) {
 TEST_F(VmSessionTest, AReadOnlyRootIsSealedOnTheHost) {
   spec.root.readonly = true;
   VmSession session = start();
-  EXPECT_TRUE(std::get<agent::CreateContainer>(agent().recorded().requests.at(0).body).container.readonlyRoot);
+  EXPECT_TRUE(std::get<agent::CreateContainer>(agent().recorded().requests.at(0).body)
+                  .container.readonlyRoot);
   int rc = access((share() + "/rootfs").c_str(), W_OK);
   int error = errno;
   EXPECT_EQ(rc, -1);
@@ -148,7 +150,8 @@ TEST_F(VmSessionTest, ReturnsASessionConnectedToTheGuest) {
   EXPECT_EQ(fake.domainState("runvirt-web"), DomainState::Running);
   ASSERT_TRUE(session.agent);
   EXPECT_EQ(session.agent->call(agent::StartContainer{"web"}, 5).pid, 100);
-  EXPECT_EQ(agent().recorded().requestTypes(), (std::vector<std::string>{"create_container", "start_container"}));
+  EXPECT_EQ(agent().recorded().requestTypes(),
+            (std::vector<std::string>{"create_container", "start_container"}));
 }
 
 TEST_F(VmSessionTest, DestroyEndsTheDomainThroughANewConnection) {
@@ -163,15 +166,17 @@ TEST_F(VmSessionTest, ConfiguresTheGuestNetworkBeforeCreatingTheContainer) {
   network.interfaces = {{"rvtap0", "02:42:ac:11:00:02"}};
   std::vector<std::string> callsWhenAttached;
   network.afterDomainStart = [&] { callsWhenAttached = fake.calls(); };
-  network.guestConfig = agent::ConfigureNetwork{{{"eth0", "02:42:ac:11:00:02", 1500, {"172.17.0.2/16"}}},
-                                                {{"default", "172.17.0.1", "eth0"}},
-                                                false};
+  network.guestConfig =
+      agent::ConfigureNetwork{{{"eth0", "02:42:ac:11:00:02", 1500, {"172.17.0.2/16"}}},
+                              {{"default", "172.17.0.1", "eth0"}},
+                              false};
   VmSession session = start(std::move(network));
   // The taps were handed over once QEMU held them.
   EXPECT_EQ(callsWhenAttached, std::vector<std::string>{"startTransient runvirt-web"});
   EXPECT_TRUE(contains(fake.startedXml().at(0), "<target dev='rvtap0' managed='no'/>"));
   auto recorded = agent().recorded();
-  ASSERT_EQ(recorded.requestTypes(), (std::vector<std::string>{"configure_network", "create_container"}));
+  ASSERT_EQ(recorded.requestTypes(),
+            (std::vector<std::string>{"configure_network", "create_container"}));
   const auto& configured = std::get<agent::ConfigureNetwork>(recorded.requests[0].body);
   ASSERT_EQ(configured.interfaces.size(), 1u);
   EXPECT_EQ(configured.interfaces[0].addresses, std::vector<std::string>{"172.17.0.2/16"});
@@ -180,16 +185,20 @@ TEST_F(VmSessionTest, ConfiguresTheGuestNetworkBeforeCreatingTheContainer) {
 }
 
 TEST_F(VmSessionTest, AGuestNetworkErrorNamesTheStep) {
-  scriptAgent([](FakeAgent& guest) { guest.answer("configure_network", FakeAgent::Answer::error("no NIC 02:42")); });
+  scriptAgent([](FakeAgent& guest) {
+    guest.answer("configure_network", FakeAgent::Answer::error("no NIC 02:42"));
+  });
   VmNetwork network;
   network.guestConfig = agent::ConfigureNetwork{};
-  EXPECT_EQ(errorOf([&] { start(std::move(network)); }), "configure the guest's network: no NIC 02:42");
+  EXPECT_EQ(errorOf([&] { start(std::move(network)); }),
+            "configure the guest's network: no NIC 02:42");
   EXPECT_EQ(agent().recorded().requestTypes(), std::vector<std::string>{"configure_network"});
 }
 
 TEST_F(VmSessionTest, ACreateContainerErrorHasRuncsPrefix) {
   scriptAgent([](FakeAgent& guest) {
-    guest.answer("create_container", FakeAgent::Answer::error(R"(exec: "/bin/echo": no such file or directory)"));
+    guest.answer("create_container",
+                 FakeAgent::Answer::error(R"(exec: "/bin/echo": no such file or directory)"));
   });
   EXPECT_EQ(errorOf([&] { start(); }),
             R"(unable to start container process: exec: "/bin/echo": no such file or directory)");
@@ -199,9 +208,11 @@ TEST_F(VmSessionTest, ACreateContainerErrorHasRuncsPrefix) {
 }
 
 TEST_F(VmSessionTest, AGuestDyingDuringCreateFailsAtOnce) {
-  scriptAgent([](FakeAgent& guest) { guest.answer("create_container", FakeAgent::Answer::close()); });
+  scriptAgent(
+      [](FakeAgent& guest) { guest.answer("create_container", FakeAgent::Answer::close()); });
   double begin = log::monotonicSeconds();
-  EXPECT_EQ(errorOf([&] { start(); }), "unable to start container process: the VM closed the agent channel");
+  EXPECT_EQ(errorOf([&] { start(); }),
+            "unable to start container process: the VM closed the agent channel");
   EXPECT_LT(log::monotonicSeconds() - begin, 5);
 }
 
@@ -226,15 +237,17 @@ TEST_F(VmSessionTest, AWrongGuestArchitectureStopsBeforeAnyRequest) {
   FakeAgent::Options foreign;
   foreign.hello.arch = "riscv64-or-whatever";
   scriptAgent({}, foreign);
-  EXPECT_TRUE(contains(errorOf([&] { start(); }), "guest agent: guest architecture `riscv64-or-whatever` differs"));
+  EXPECT_TRUE(contains(errorOf([&] { start(); }),
+                       "guest agent: guest architecture `riscv64-or-whatever` differs"));
   EXPECT_TRUE(requestsOnceClosed().empty());
   EXPECT_EQ(agent().recorded().helloAcks, 0);
 }
 
 TEST_F(VmSessionTest, AMissingGuestKernelFailsBeforeTheDomainStarts) {
   config.kernel = dir / "guest/missing";
-  EXPECT_EQ(errorOf([&] { start(); }), "guest kernel " + config.kernel +
-                                           " is missing: install runvirt (`make install`) or set it in config.toml");
+  EXPECT_EQ(errorOf([&] { start(); }),
+            "guest kernel " + config.kernel +
+                " is missing: install runvirt (`make install`) or set it in config.toml");
   EXPECT_TRUE(fake.calls().empty());
 }
 

@@ -59,7 +59,8 @@ TEST(DnsRelay, AResolvConfThatNeverEndsIsReadOnlyUpToItsBound) {
     return std::string(relay ? "relay" : "no relay") + "; " + test::readFile(dir / "log");
   });
   EXPECT_TRUE(test::contains(outcome, "no relay; ")) << outcome;
-  EXPECT_TRUE(test::contains(outcome, "DNS relay not started: read /dev/zero: larger than 1048576 bytes"));
+  EXPECT_TRUE(
+      test::contains(outcome, "DNS relay not started: read /dev/zero: larger than 1048576 bytes"));
 }
 
 std::string queryFor(std::uint16_t id, char marker) {
@@ -108,7 +109,8 @@ class FakeServer {
       if (fds[0].revents) {
         sockaddr_in from{};
         socklen_t length = sizeof from;
-        ssize_t n = recvfrom(udp_.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &length);
+        ssize_t n =
+            recvfrom(udp_.get(), buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &length);
         std::string q(buf, std::size_t(n));
         std::string a = answerTo(q, 10, q[13] == 'b');
         sendto(udp_.get(), a.data(), a.size(), 0, reinterpret_cast<sockaddr*>(&from), length);

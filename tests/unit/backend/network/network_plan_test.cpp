@@ -73,7 +73,8 @@ TEST(NetworkPlan, Ipv6GlobalAddressesCountLinkLocalOnesDoNot) {
   NetworkPlan plan = planNetwork(parseLinks(dualStack), routes);
   ASSERT_EQ(plan.interfaces.size(), 1u);
   EXPECT_EQ(plan.interfaces[0].mtu, 9000u);
-  EXPECT_EQ(plan.interfaces[0].addresses, (std::vector<std::string>{"172.18.0.3/16", "fd00:dead::3/64"}));
+  EXPECT_EQ(plan.interfaces[0].addresses,
+            (std::vector<std::string>{"172.18.0.3/16", "fd00:dead::3/64"}));
   ASSERT_EQ(plan.routes.size(), 2u);
   EXPECT_EQ(plan.routes[1].destination, "default");
   EXPECT_EQ(plan.routes[1].gateway, "fd00:dead::1");
@@ -94,13 +95,15 @@ TEST(NetworkPlan, RoutesAreConnectedFirstThenViaGatewaysThenDefault) {
   NetworkPlan plan = planNetwork(parseLinks(links), parseRoutes(routes, false));
   std::vector<std::string> order;
   for (const auto& r : plan.routes) order.push_back(r.destination + "@" + r.device);
-  EXPECT_EQ(order, (std::vector<std::string>{"192.168.5.0/24@eth1", "10.9.9.9/32@eth0", "10.1.0.0/16@eth1",
-                                             "default@eth0"}));
+  EXPECT_EQ(order, (std::vector<std::string>{"192.168.5.0/24@eth1", "10.9.9.9/32@eth0",
+                                             "10.1.0.0/16@eth1", "default@eth0"}));
 }
 
 TEST(NetworkPlan, DefaultIpv6RouteWithoutGatewayIsSpelledOut) {
-  constexpr const char* links = R"([{"ifname":"eth0","link_type":"ether","address":"02:00:00:00:00:01"}])";
-  NetworkPlan plan = planNetwork(parseLinks(links), parseRoutes(R"([{"dst":"default","dev":"eth0"}])", true));
+  constexpr const char* links =
+      R"([{"ifname":"eth0","link_type":"ether","address":"02:00:00:00:00:01"}])";
+  NetworkPlan plan =
+      planNetwork(parseLinks(links), parseRoutes(R"([{"dst":"default","dev":"eth0"}])", true));
   ASSERT_EQ(plan.routes.size(), 1u);
   EXPECT_EQ(plan.routes[0].destination, "::/0");
   EXPECT_EQ(plan.routes[0].gateway, "");
@@ -126,7 +129,8 @@ TEST(NetworkPlan, ANamespaceServingAnotherRunvirtContainerIsRefused) {
 }
 
 TEST(NetworkPlan, OutputThatIsNotIpJsonIsAnError) {
-  EXPECT_TRUE(contains(errorOf([] { parseLinks("Device \"x\" does not exist."); }), "not a JSON array"));
+  EXPECT_TRUE(
+      contains(errorOf([] { parseLinks("Device \"x\" does not exist."); }), "not a JSON array"));
   EXPECT_TRUE(contains(errorOf([] { parseRoutes("{}", false); }), "not a JSON array"));
 }
 

@@ -29,14 +29,15 @@ TEST(Tap, NamesAreRvAndTenHexDigits) {
 TEST(Tap, OnlyRunvirtNamesAreTapNames) {
   EXPECT_TRUE(isTapName("rv0123456789"));
   EXPECT_TRUE(isTapName("rvabcdefabcd"));
-  for (const char* name : {"eth0", "rv", "rv012345678", "rv0123456789a", "rvABCDEF0123", "tv0123456789",
-                           "rv01234567-9", "rv012345678/", ""}) {
+  for (const char* name : {"eth0", "rv", "rv012345678", "rv0123456789a", "rvABCDEF0123",
+                           "tv0123456789", "rv01234567-9", "rv012345678/", ""}) {
     EXPECT_FALSE(isTapName(name)) << name;
   }
 }
 
 TEST(Tap, CreateRefusesABadName) {
-  EXPECT_TRUE(test::contains(test::errorOf([] { createTap("eth0", -1); }), "invalid tap name `eth0`"));
+  EXPECT_TRUE(
+      test::contains(test::errorOf([] { createTap("eth0", -1); }), "invalid tap name `eth0`"));
 }
 
 TEST(Tap, CreatedPersistentThenRemoved) {

@@ -17,7 +17,8 @@ using test::errorOf;
 class HooksTest : public ::testing::Test {
  protected:
   // Writes an executable sh script and returns a hook running it.
-  oci::Hook script(const std::string& name, const std::string& body, std::optional<int> timeout = std::nullopt) {
+  oci::Hook script(const std::string& name, const std::string& body,
+                   std::optional<int> timeout = std::nullopt) {
     std::string path = dir / name;
     test::writeFile(path, "#!/bin/sh\n" + body + "\n");
     chmod(path.c_str(), 0755);
@@ -56,13 +57,15 @@ TEST_F(HooksTest, ArgsAndEnvArePassed) {
 
 TEST_F(HooksTest, HooksRunInOrder) {
   std::string log = dir / "order";
-  runHooks({script("a", "echo a >> " + log), script("b", "echo b >> " + log)}, "poststart", state());
+  runHooks({script("a", "echo a >> " + log), script("b", "echo b >> " + log)}, "poststart",
+           state());
   EXPECT_EQ(test::readFile(log), "a\nb\n");
 }
 
 TEST_F(HooksTest, FailingHookNamesItsIndexStatusAndOutput) {
   std::string log = dir / "ran";
-  std::vector<oci::Hook> hooks = {script("ok", "exit 0"), script("fail", "echo 'no network' >&2; exit 3"),
+  std::vector<oci::Hook> hooks = {script("ok", "exit 0"),
+                                  script("fail", "echo 'no network' >&2; exit 3"),
                                   script("never", "touch " + log)};
   EXPECT_EQ(errorOf([&] { runHooks(hooks, "prestart", state()); }),
             "prestart hook #1: exit status 3, output: no network\n");
@@ -121,7 +124,8 @@ TEST(HooksJson, PoststartAndPoststopSurviveStateJson) {
   ASSERT_EQ(poststart.size(), 1u);
   EXPECT_EQ(poststart[0].path, "/bin/post");
   EXPECT_EQ(poststart[0].args, (std::vector<std::string>{"post", "-x"}));
-  EXPECT_EQ(poststart[0].env, std::optional<std::vector<std::string>>(std::vector<std::string>{"A=1"}));
+  EXPECT_EQ(poststart[0].env,
+            std::optional<std::vector<std::string>>(std::vector<std::string>{"A=1"}));
   EXPECT_EQ(poststart[0].timeout, 5);
   ASSERT_EQ(hooksFromJson(j, "poststop").size(), 1u);
   EXPECT_TRUE(hooksFromJson(j, "prestart").empty());

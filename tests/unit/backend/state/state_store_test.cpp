@@ -53,7 +53,8 @@ TEST(ContainerRecord, TapsMustBeRunvirtTapNames) {
   // `delete` removes them from the host: a hand-edited `eth0` must never get that far.
   nlohmann::json j = toJson(sampleRecord());
   j["taps"] = {"rv0123456789", "eth0"};
-  EXPECT_EQ(errorOf([&] { parseRecord(j); }), "invalid state.json: taps[1]: is not a runvirt tap name");
+  EXPECT_EQ(errorOf([&] { parseRecord(j); }),
+            "invalid state.json: taps[1]: is not a runvirt tap name");
   j["taps"] = "rv0123456789";
   EXPECT_TRUE(contains(errorOf([&] { parseRecord(j); }), "taps"));
 }
@@ -130,7 +131,7 @@ TEST_F(StateStoreTest, SaveAndLoad) {
   EXPECT_TRUE(store.exists("web"));
   EXPECT_EQ(toJson(store.load("web")), toJson(sampleRecord()));
   EXPECT_FALSE(test::exists(store.dir("web") + "/state.json.tmp"));
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat((store.dir("web") + "/state.json").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }

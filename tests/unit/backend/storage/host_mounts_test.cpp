@@ -15,13 +15,18 @@ using test::contains;
 using test::errorOf;
 
 TEST(Mountinfo, MountPointIsTheFifthField) {
-  EXPECT_EQ(mountPointOfMountinfoLine("36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw"), "/mnt2");
-  EXPECT_EQ(mountPointOfMountinfoLine("22 1 0:21 / / rw,relatime shared:1 - overlay overlay rw"), "/");
+  EXPECT_EQ(
+      mountPointOfMountinfoLine("36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw"),
+      "/mnt2");
+  EXPECT_EQ(mountPointOfMountinfoLine("22 1 0:21 / / rw,relatime shared:1 - overlay overlay rw"),
+            "/");
 }
 
 TEST(Mountinfo, OctalEscapesAreDecoded) {
-  EXPECT_EQ(mountPointOfMountinfoLine("40 22 0:50 / /run/my\\040share rw - tmpfs tmpfs rw"), "/run/my share");
-  EXPECT_EQ(mountPointOfMountinfoLine("40 22 0:50 / /a\\011b\\012c\\134d rw - tmpfs tmpfs rw"), "/a\tb\nc\\d");
+  EXPECT_EQ(mountPointOfMountinfoLine("40 22 0:50 / /run/my\\040share rw - tmpfs tmpfs rw"),
+            "/run/my share");
+  EXPECT_EQ(mountPointOfMountinfoLine("40 22 0:50 / /a\\011b\\012c\\134d rw - tmpfs tmpfs rw"),
+            "/a\tb\nc\\d");
 }
 
 TEST(Mountinfo, BackslashWithoutOctalDigitsIsKept) {
@@ -29,7 +34,8 @@ TEST(Mountinfo, BackslashWithoutOctalDigitsIsKept) {
 }
 
 TEST(Mountinfo, EscapeAtTheEndOfTheField) {
-  EXPECT_EQ(mountPointOfMountinfoLine("40 22 0:50 / /trailing\\040 rw - tmpfs tmpfs rw"), "/trailing ");
+  EXPECT_EQ(mountPointOfMountinfoLine("40 22 0:50 / /trailing\\040 rw - tmpfs tmpfs rw"),
+            "/trailing ");
 }
 
 TEST(Mountinfo, NothingIsMountedUnderAFreshDirectory) {

@@ -11,7 +11,10 @@ TEST(GuestMounts, BindsPointIntoTheShareByIndex) {
   oci::Spec spec;
   spec.mounts = {
       {"/proc", "proc", "proc", {}},
-      {"/etc/resolv.conf", "bind", "/var/lib/docker/containers/x/resolv.conf", {"rbind", "rprivate"}},
+      {"/etc/resolv.conf",
+       "bind",
+       "/var/lib/docker/containers/x/resolv.conf",
+       {"rbind", "rprivate"}},
       {"/dev", "tmpfs", "tmpfs", {"nosuid", "mode=755"}},
       {"/hosttmp", "none", "/tmp", {"rbind", "ro"}},
       {"/relative", "", "data", {"bind"}},

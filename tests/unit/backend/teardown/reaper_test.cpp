@@ -22,7 +22,9 @@ namespace {
 class ReaperTest : public ::testing::Test {
  protected:
   std::string vmRoot() const { return dir / "vms"; }
-  ReaperScope scope(bool askLibvirt = false) { return {vmRoot(), "test:///fake", fake.factory(), askLibvirt}; }
+  ReaperScope scope(bool askLibvirt = false) {
+    return {vmRoot(), "test:///fake", fake.factory(), askLibvirt};
+  }
 
   // A VM directory with a started domain, owned by `pid` (its real start time when alive).
   std::string addVm(const std::string& name, pid_t pid) {
@@ -83,7 +85,8 @@ TEST_F(ReaperTest, OtherFilesInVmDirAreNotVms) {
 TEST_F(ReaperTest, AskingLibvirtFindsDomainsWhoseDirectoryIsGone) {
   fake.addDomain("runvirt-lost", DomainState::Running,
                  VmOwner{VmOwner::Kind::Container, "lost", "/run/runvirt", test::deadPid(), 1});
-  fake.addDomain("runvirt-kept", DomainState::Running, selfAsOwner(VmOwner::Kind::Container, "kept", "/r"));
+  fake.addDomain("runvirt-kept", DomainState::Running,
+                 selfAsOwner(VmOwner::Kind::Container, "kept", "/r"));
   fake.addDomain("not-ours", DomainState::Running);
   auto orphans = findOrphans(scope(true));
   ASSERT_EQ(names(orphans), std::vector<std::string>{"runvirt-lost"});
@@ -137,7 +140,8 @@ TEST_F(ReaperTest, FailuresAreReportedPerOrphan) {
   fake.failCall(1, "libvirt says no");
   auto failures = reapOrphans(scope(), findOrphans(scope()));
   ASSERT_EQ(failures.size(), 1u);
-  EXPECT_TRUE(test::contains(failures[0], "runvirt-dead: destroy VM: libvirt says no")) << failures[0];
+  EXPECT_TRUE(test::contains(failures[0], "runvirt-dead: destroy VM: libvirt says no"))
+      << failures[0];
 }
 
 }  // namespace

@@ -48,26 +48,30 @@ const KvmFacts kAllGood = facts(true, true, true, "a test guest ran and halted")
 INSTANTIATE_TEST_SUITE_P(
     Rows, DecideAccelerator,
     ::testing::Values(
-        Row{"config_kvm_without_kvm", AcceleratorChoice::Kvm, facts(false, false, std::nullopt), Accelerator::Kvm,
-            "kvm: chosen in the configuration"},
+        Row{"config_kvm_without_kvm", AcceleratorChoice::Kvm, facts(false, false, std::nullopt),
+            Accelerator::Kvm, "kvm: chosen in the configuration"},
         Row{"config_tcg_with_kvm", AcceleratorChoice::Tcg, kAllGood, Accelerator::Tcg,
             "tcg: chosen in the configuration"},
-        Row{"auto_no_cpu_flags", AcceleratorChoice::Auto, facts(false, true, true), Accelerator::Tcg,
-            "tcg: the CPU flags show no vmx/svm"},
-        Row{"auto_no_dev_kvm", AcceleratorChoice::Auto, facts(true, false, std::nullopt), Accelerator::Tcg,
-            "tcg: /dev/kvm is missing or cannot be opened"},
+        Row{"auto_no_cpu_flags", AcceleratorChoice::Auto, facts(false, true, true),
+            Accelerator::Tcg, "tcg: the CPU flags show no vmx/svm"},
+        Row{"auto_no_dev_kvm", AcceleratorChoice::Auto, facts(true, false, std::nullopt),
+            Accelerator::Tcg, "tcg: /dev/kvm is missing or cannot be opened"},
         Row{"auto_probe_failed", AcceleratorChoice::Auto,
             facts(true, true, false, "a test guest did not halt within 2.0 s"), Accelerator::Tcg,
             "tcg: a test guest did not halt within 2.0 s"},
-        Row{"auto_probe_not_run", AcceleratorChoice::Auto, facts(true, true, std::nullopt), Accelerator::Tcg, "tcg"},
+        Row{"auto_probe_not_run", AcceleratorChoice::Auto, facts(true, true, std::nullopt),
+            Accelerator::Tcg, "tcg"},
         Row{"auto_probe_ok", AcceleratorChoice::Auto, kAllGood, Accelerator::Kvm,
             "kvm: vmx/svm present, /dev/kvm usable, a test guest ran and halted"},
         Row{"auto_boot_probe_hangs", AcceleratorChoice::Auto,
-            withBoot(kAllGood, false, "the guest kernel printed nothing within 3.0 s under QEMU with kvm"),
+            withBoot(kAllGood, false,
+                     "the guest kernel printed nothing within 3.0 s under QEMU with kvm"),
             Accelerator::Tcg, "tcg: the guest kernel printed nothing within 3.0 s"},
         Row{"auto_boot_probe_ok", AcceleratorChoice::Auto,
-            withBoot(kAllGood, true, "the guest kernel booted on kvm (banner after 0.4 s)"), Accelerator::Kvm,
-            "kvm: vmx/svm present, /dev/kvm usable, a test guest ran and halted, the guest kernel booted on kvm"}),
+            withBoot(kAllGood, true, "the guest kernel booted on kvm (banner after 0.4 s)"),
+            Accelerator::Kvm,
+            "kvm: vmx/svm present, /dev/kvm usable, a test guest ran and halted, the guest kernel "
+            "booted on kvm"}),
     [](const ::testing::TestParamInfo<Row>& info) { return std::string(info.param.name); });
 
 TEST(Accelerator, ExplicitChoiceIsNeitherProbedNorCached) {
@@ -80,14 +84,17 @@ TEST(Accelerator, DescribeEveryFact) {
   KvmFacts f = withBoot(facts(false, true, true, "a test guest ran and halted"), false, "hung");
   f.devKvmDetail = "opens (API 12)";
   EXPECT_EQ(describeKvmFacts(f),
-            "CPU flags: no vmx/svm; /dev/kvm: opens (API 12); hlt probe: a test guest ran and halted; boot probe: hung");
-  EXPECT_EQ(describeKvmFacts(KvmFacts{}),
-            "CPU flags: no vmx/svm; /dev/kvm: not examined; hlt probe: not run; boot probe: not run");
+            "CPU flags: no vmx/svm; /dev/kvm: opens (API 12); hlt probe: a test guest ran and "
+            "halted; boot probe: hung");
+  EXPECT_EQ(
+      describeKvmFacts(KvmFacts{}),
+      "CPU flags: no vmx/svm; /dev/kvm: not examined; hlt probe: not run; boot probe: not run");
 }
 
 TEST(Accelerator, BootProbeReportsAMissingKernel) {
   std::string detail;
-  EXPECT_FALSE(probeGuestBoot({"/usr/bin/qemu-system-x86_64", "/nonexistent/vmlinux", 1}, "tcg", detail));
+  EXPECT_FALSE(
+      probeGuestBoot({"/usr/bin/qemu-system-x86_64", "/nonexistent/vmlinux", 1}, "tcg", detail));
   EXPECT_TRUE(contains(detail, "the guest kernel `/nonexistent/vmlinux` cannot be read"));
 }
 

@@ -24,7 +24,8 @@ oci::Spec sampleSpec() {
   p.cwd = "/srv";
   p.oomScoreAdj = 100;
   spec.domainname = "example.org";
-  spec.linux->namespaces = {{"mount", ""}, {"network", ""}, {"cgroup", ""}, {"ipc", ""}, {"uts", ""}, {"pid", ""}};
+  spec.linux->namespaces = {{"mount", ""}, {"network", ""}, {"cgroup", ""},
+                            {"ipc", ""},   {"uts", ""},     {"pid", ""}};
   spec.linux->sysctl = {{"net.ipv4.ip_forward", "1"}};
   spec.mounts.push_back({"/data", "bind", "/srv/data", {"rbind", "ro"}});
   return spec;

@@ -1,6 +1,6 @@
-// libvirt-backend/vm/domain_xml.cpp: the domain XML of each case in tests/golden/domain-xml/<case>/,
-// from its config.json with the identity, runtime config and host below. `make golden` rewrites
-// expected.xml.
+// libvirt-backend/vm/domain_xml.cpp: the domain XML of each case in
+// tests/golden/domain-xml/<case>/, from its config.json with the identity, runtime config and host
+// below. `make golden` rewrites expected.xml.
 #include <gtest/gtest.h>
 
 #include "vm/vm_config.hpp"
@@ -51,7 +51,8 @@ void PrintTo(const XmlCase& c, std::ostream* os) { *os << c.name; }
 
 std::string buildCase(const XmlCase& c) {
   oci::Spec spec = oci::loadSpec(test::goldenPath("domain-xml/" + c.name));
-  VmConfig vm = planVm(spec, goldenRuntimeConfig(), goldenIdentity(), c.accelerator, kHostCpus, c.debug);
+  VmConfig vm =
+      planVm(spec, goldenRuntimeConfig(), goldenIdentity(), c.accelerator, kHostCpus, c.debug);
   vm.interfaces = c.interfaces;
   vm.dnsRelay = c.dnsRelay;
   return buildDomainXml(vm);
@@ -63,24 +64,23 @@ TEST_P(DomainXmlGolden, MatchesExpectedXml) {
   test::expectGolden("domain-xml/" + GetParam().name + "/expected.xml", buildCase(GetParam()));
 }
 
-INSTANTIATE_TEST_SUITE_P(Cases, DomainXmlGolden,
-                         ::testing::Values(xmlCase("default"), xmlCase("limits"),
-                                           xmlCase("kvm", Accelerator::Kvm),
-                                           xmlCase("debug", Accelerator::Tcg, true),
-                                           xmlCase("tap", Accelerator::Tcg, false,
-                                                   {{"rv-tap0", "52:54:00:12:34:56"}}),
-                                           // Docker user-defined network: two NICs and the DNS port.
-                                           xmlCase("network", Accelerator::Tcg, false,
-                                                   {{"rv0123456789", "02:42:ac:12:00:02"},
-                                                    {"rvabcdef0123", "02:42:ac:13:00:02"}},
-                                                   true)),
-                         [](const ::testing::TestParamInfo<XmlCase>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(
+    Cases, DomainXmlGolden,
+    ::testing::Values(xmlCase("default"), xmlCase("limits"), xmlCase("kvm", Accelerator::Kvm),
+                      xmlCase("debug", Accelerator::Tcg, true),
+                      xmlCase("tap", Accelerator::Tcg, false, {{"rv-tap0", "52:54:00:12:34:56"}}),
+                      // Docker user-defined network: two NICs and the DNS port.
+                      xmlCase("network", Accelerator::Tcg, false,
+                              {{"rv0123456789", "02:42:ac:12:00:02"},
+                               {"rvabcdef0123", "02:42:ac:13:00:02"}},
+                              true)),
+    [](const ::testing::TestParamInfo<XmlCase>& info) { return info.param.name; });
 
 // The numbers behind the golden files, so a `make golden` cannot quietly accept wrong ones.
 TEST(DomainXml, LimitsCaseSizesTheVm) {
   std::string xml = buildCase(xmlCase("limits"));
   EXPECT_TRUE(contains(xml, "<memory unit='MiB'>384</memory>"));  // 256 MiB limit + 128 overhead
-  EXPECT_TRUE(contains(xml, "<vcpu>2</vcpu>"));                     // quota 150000 / period 100000
+  EXPECT_TRUE(contains(xml, "<vcpu>2</vcpu>"));                   // quota 150000 / period 100000
 }
 
 TEST(DomainXml, DefaultCaseIsTcg) {
@@ -108,14 +108,16 @@ TEST(DomainXml, KvmCaseUsesTheHostCpu) {
 
 TEST(DomainXml, AgentChannelAndShareUseTheVmPaths) {
   std::string xml = buildCase(xmlCase("default"));
-  EXPECT_TRUE(contains(xml, "<source mode='bind' path='/run/runvirt-vms/runvirt-0123456789abcdef/agent.sock'/>"));
+  EXPECT_TRUE(contains(
+      xml, "<source mode='bind' path='/run/runvirt-vms/runvirt-0123456789abcdef/agent.sock'/>"));
   EXPECT_TRUE(contains(xml, "<target type='virtio' name='org.runvirt.agent.0'/>"));
   EXPECT_TRUE(contains(xml, "<source dir='/run/runvirt-vms/runvirt-0123456789abcdef/share'/>"));
   EXPECT_TRUE(contains(xml, "<target dir='runvirt'/>"));
 }
 
 TEST(DomainXml, ValuesAreEscaped) {
-  VmConfig vm = planVm(oci::defaultSpec(), goldenRuntimeConfig(), goldenIdentity(), Accelerator::Tcg, 1, false);
+  VmConfig vm = planVm(oci::defaultSpec(), goldenRuntimeConfig(), goldenIdentity(),
+                       Accelerator::Tcg, 1, false);
   vm.owner.stateRoot = "/tmp/a'b&c";
   vm.cmdline = "x=<y>";
   std::string xml = buildDomainXml(vm);
@@ -126,13 +128,15 @@ TEST(DomainXml, ValuesAreEscaped) {
 TEST(DomainXml, DnsPortOnlyWhenRelaying) {
   EXPECT_FALSE(contains(buildCase(xmlCase("tap")), "org.runvirt.dns.0"));
   std::string xml = buildCase(xmlCase("network", Accelerator::Tcg, false, {}, true));
-  EXPECT_TRUE(contains(xml, "<source mode='bind' path='/run/runvirt-vms/runvirt-0123456789abcdef/dns.sock'/>"));
+  EXPECT_TRUE(contains(
+      xml, "<source mode='bind' path='/run/runvirt-vms/runvirt-0123456789abcdef/dns.sock'/>"));
   EXPECT_TRUE(contains(xml, "<target type='virtio' name='org.runvirt.dns.0'/>"));
 }
 
 TEST(DomainXml, TheImageRootfsIsCachedAndTheVolumesStayCoherent) {
   std::string xml = buildCase(xmlCase("default"));
-  auto rootfs = xml.find("<target dir='runvirt'/>"), volumes = xml.find("<target dir='runvirt-volumes'/>");
+  auto rootfs = xml.find("<target dir='runvirt'/>"),
+       volumes = xml.find("<target dir='runvirt-volumes'/>");
   ASSERT_NE(rootfs, std::string::npos);
   ASSERT_NE(volumes, std::string::npos);
   // Exactly one cache element, and it belongs to the rootfs share (before its target).
@@ -145,38 +149,47 @@ TEST(DomainXml, TheImageRootfsIsCachedAndTheVolumesStayCoherent) {
 
 TEST(DomainXml, HostBlockDevicesAreVirtioDisksWithTheirSerialAndARootPortEach) {
   oci::Spec spec = oci::loadSpec(test::goldenPath("domain-xml/default"));
-  VmConfig vm = planVm(spec, goldenRuntimeConfig(), goldenIdentity(), Accelerator::Tcg, kHostCpus, false);
+  VmConfig vm =
+      planVm(spec, goldenRuntimeConfig(), goldenIdentity(), Accelerator::Tcg, kHostCpus, false);
   std::string before = buildDomainXml(vm);
-  vm.disks = {{7, 0, "/dev/loop0", "runvirt-disk-0", false}, {7, 1, "/dev/loop1", "runvirt-disk-1", true}};
+  vm.disks = {{7, 0, "/dev/loop0", "runvirt-disk-0", false},
+              {7, 1, "/dev/loop1", "runvirt-disk-1", true}};
   std::string xml = buildDomainXml(vm);
-  EXPECT_TRUE(contains(xml, "<disk type='block' device='disk'>\n"
-                            "      <driver name='qemu' type='raw' cache='none'/>\n"
-                            "      <source dev='/dev/loop0'/>\n"
-                            "      <target dev='vda' bus='virtio'/>\n"
-                            "      <serial>runvirt-disk-0</serial>\n"
-                            "    </disk>"))
+  EXPECT_TRUE(contains(xml,
+                       "<disk type='block' device='disk'>\n"
+                       "      <driver name='qemu' type='raw' cache='none'/>\n"
+                       "      <source dev='/dev/loop0'/>\n"
+                       "      <target dev='vda' bus='virtio'/>\n"
+                       "      <serial>runvirt-disk-0</serial>\n"
+                       "    </disk>"))
       << xml;
-  EXPECT_TRUE(contains(xml, "<target dev='vdb' bus='virtio'/>\n      <serial>runvirt-disk-1</serial>\n"
-                            "      <readonly/>"));
+  EXPECT_TRUE(contains(xml,
+                       "<target dev='vdb' bus='virtio'/>\n      <serial>runvirt-disk-1</serial>\n"
+                       "      <readonly/>"));
   auto ports = [](const std::string& text) {
     std::size_t n = 0;
-    for (auto at = text.find("pcie-root-port"); at != std::string::npos; at = text.find("pcie-root-port", at + 1)) ++n;
+    for (auto at = text.find("pcie-root-port"); at != std::string::npos;
+         at = text.find("pcie-root-port", at + 1))
+      ++n;
     return n;
   };
   EXPECT_EQ(ports(xml), ports(before) + 2);
 }
 
 TEST(DomainXml, Q35WithARootPortPerDeviceAndFourFreeForHotPlug) {
-  std::string xml = buildCase(xmlCase("tap", Accelerator::Tcg, false, {{"rv-tap0", "52:54:00:12:34:56"}}));
+  std::string xml =
+      buildCase(xmlCase("tap", Accelerator::Tcg, false, {{"rv-tap0", "52:54:00:12:34:56"}}));
   EXPECT_TRUE(contains(xml, "machine='q35'"));
   std::size_t ports = 0;
-  for (auto at = xml.find("model='pcie-root-port'"); at != std::string::npos; at = xml.find("model='pcie-root-port'", at + 1)) {
+  for (auto at = xml.find("model='pcie-root-port'"); at != std::string::npos;
+       at = xml.find("model='pcie-root-port'", at + 1)) {
     ++ports;
   }
   // virtio-serial, two virtio-fs and the one NIC of the `tap` case, plus four empty ones.
   EXPECT_EQ(ports, 4u + 4u);
   // Native PCI Express hot-plug on those ports: the guest has no ACPI.
-  EXPECT_TRUE(contains(xml, "<qemu:arg value='ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off'/>"));
+  EXPECT_TRUE(
+      contains(xml, "<qemu:arg value='ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off'/>"));
 }
 
 TEST(DomainXml, APluggedNicIsTheSameElementWithItsAlias) {
@@ -185,11 +198,14 @@ TEST(DomainXml, APluggedNicIsTheSameElementWithItsAlias) {
             "<interface type='ethernet'>\n  <mac address='02:42:ac:11:00:02'/>\n"
             "  <target dev='rv0123456789' managed='no'/>\n  <model type='virtio'/>\n"
             "  <alias name='ua-rv0123456789'/>\n</interface>\n");
-  std::string xml = buildCase(xmlCase("tap", Accelerator::Tcg, false, {{"rv0123456789", "02:42:ac:11:00:02"}}));
+  std::string xml =
+      buildCase(xmlCase("tap", Accelerator::Tcg, false, {{"rv0123456789", "02:42:ac:11:00:02"}}));
   EXPECT_TRUE(contains(xml, "<alias name='ua-rv0123456789'/>"));
 }
 
-TEST(DomainXml, IsDeterministic) { EXPECT_EQ(buildCase(xmlCase("tap")), buildCase(xmlCase("tap"))); }
+TEST(DomainXml, IsDeterministic) {
+  EXPECT_EQ(buildCase(xmlCase("tap")), buildCase(xmlCase("tap")));
+}
 
 }  // namespace
 }  // namespace runvirt::backend

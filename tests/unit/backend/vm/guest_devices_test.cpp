@@ -18,7 +18,9 @@ oci::Spec withDevices(std::vector<oci::Device> devices, std::vector<oci::DeviceR
   return spec;
 }
 
-std::string noBlockDevices(std::int64_t, std::int64_t) { throw Error("no block device", ErrorKind::NotFound); }
+std::string noBlockDevices(std::int64_t, std::int64_t) {
+  throw Error("no block device", ErrorKind::NotFound);
+}
 
 TEST(GuestDevices, CharacterDevicesTheGuestKernelHasBecomeNodes) {
   auto planned = planGuestDevices(withDevices({{"/dev/fuse", "c", 10, 229, 0660, 1, 2},
@@ -40,12 +42,15 @@ TEST(GuestDevices, CharacterDevicesTheGuestKernelHasBecomeNodes) {
 
 TEST(GuestDevices, ADeviceTheGuestLacksIsRefusedByName) {
   try {
-    planGuestDevices(withDevices({{"/dev/null", "c", 1, 3, {}, {}, {}}, {"/dev/kvm", "c", 10, 232, {}, {}, {}}}),
-                     noBlockDevices);
+    planGuestDevices(
+        withDevices({{"/dev/null", "c", 1, 3, {}, {}, {}}, {"/dev/kvm", "c", 10, 232, {}, {}, {}}}),
+        noBlockDevices);
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument);
-    EXPECT_EQ(std::string(e.what()).rfind("device `/dev/kvm` (c 10:232) cannot be provided in the VM", 0), 0u)
+    EXPECT_EQ(
+        std::string(e.what()).rfind("device `/dev/kvm` (c 10:232) cannot be provided in the VM", 0),
+        0u)
         << e.what();
   }
 }
@@ -63,7 +68,8 @@ TEST(GuestDevices, BlockDevicesBecomeDisksNamedBySerial) {
   EXPECT_EQ(planned.disks[0].serial, "runvirt-disk-0");
   EXPECT_FALSE(planned.disks[0].readonly);
   EXPECT_EQ(planned.disks[1].serial, "runvirt-disk-1");
-  EXPECT_TRUE(planned.disks[1].readonly) << "the rules allow it read-only: the host's disk is read-only";
+  EXPECT_TRUE(planned.disks[1].readonly)
+      << "the rules allow it read-only: the host's disk is read-only";
   EXPECT_EQ(planned.nodes[1].serial, "runvirt-disk-1");
 }
 
@@ -97,8 +103,10 @@ TEST(GuestDevices, APrivilegedContainerGetsTheGuestsDevicesNotTheHosts) {
 
 TEST(AllowedAccess, RulesApplyInOrderOverFullAccess) {
   EXPECT_EQ(allowedAccess({}, 'c', 1, 3), "rwm");
-  std::vector<oci::DeviceRule> docker = {{false, "a", {}, {}, "rwm"}, {true, "c", 1, 3, "rwm"},
-                                         {true, "c", {}, {}, "m"},    {true, "b", 8, {}, "r"}};
+  std::vector<oci::DeviceRule> docker = {{false, "a", {}, {}, "rwm"},
+                                         {true, "c", 1, 3, "rwm"},
+                                         {true, "c", {}, {}, "m"},
+                                         {true, "b", 8, {}, "r"}};
   EXPECT_EQ(allowedAccess(docker, 'c', 1, 3), "rwm");
   EXPECT_EQ(allowedAccess(docker, 'c', 10, 229), "m");
   EXPECT_EQ(allowedAccess(docker, 'b', 8, 16), "r");

@@ -15,7 +15,8 @@ using test::contains;
 using test::errorOf;
 
 // A minimal ELF64 file with one PT_NOTE segment holding one note.
-std::string elfWithNote(const std::string& owner, std::uint32_t type, const std::string& tail = "") {
+std::string elfWithNote(const std::string& owner, std::uint32_t type,
+                        const std::string& tail = "") {
   std::string note;
   Elf64_Nhdr nh{};
   nh.n_namesz = static_cast<Elf64_Word>(owner.size() + 1);
@@ -49,8 +50,9 @@ std::string hex8(unsigned v) {
 
 // One newc member (what `cpio -o -H newc` writes).
 std::string newcMember(const std::string& name, unsigned mode, const std::string& data) {
-  std::string h = "070701" + hex8(1) + hex8(mode) + hex8(0) + hex8(0) + hex8(1) + hex8(0) + hex8(data.size()) +
-                  hex8(0) + hex8(0) + hex8(0) + hex8(0) + hex8(name.size() + 1) + hex8(0);
+  std::string h = "070701" + hex8(1) + hex8(mode) + hex8(0) + hex8(0) + hex8(1) + hex8(0) +
+                  hex8(data.size()) + hex8(0) + hex8(0) + hex8(0) + hex8(0) +
+                  hex8(name.size() + 1) + hex8(0);
   std::string out = h + name + '\0';
   out.resize((out.size() + 3) & ~std::size_t{3}, '\0');
   out += data;
@@ -58,7 +60,8 @@ std::string newcMember(const std::string& name, unsigned mode, const std::string
   return out;
 }
 
-std::string newcArchive(const std::vector<std::tuple<std::string, unsigned, std::string>>& members) {
+std::string newcArchive(
+    const std::vector<std::tuple<std::string, unsigned, std::string>>& members) {
   std::string out;
   for (const auto& [name, mode, data] : members) out += newcMember(name, mode, data);
   return out + newcMember("TRAILER!!!", 0, "");
@@ -89,8 +92,9 @@ TEST(GuestImage, PvhNoteIsTheXenNoteOfType18) {
 }
 
 TEST(GuestImage, NewcCpioMembers) {
-  auto members = parseNewcCpio(newcArchive(
-      {{"./init", 0100755, "AGENT"}, {"./lib/modules", 040755, ""}, {"./lib/modules/virtio.ko", 0100644, "abc"}}));
+  auto members = parseNewcCpio(newcArchive({{"./init", 0100755, "AGENT"},
+                                            {"./lib/modules", 040755, ""},
+                                            {"./lib/modules/virtio.ko", 0100644, "abc"}}));
   ASSERT_EQ(members.size(), 3u);
   EXPECT_EQ(members[0].name, "init");
   EXPECT_EQ(members[0].mode, 0100755u);
@@ -103,9 +107,10 @@ TEST(GuestImage, CompressedOrTruncatedInitrdIsAnError) {
   EXPECT_TRUE(contains(errorOf([] { parseNewcCpio(std::string("\x1f\x8b\x08\x00", 4)); }),
                        "initrd: no newc cpio header at offset 0"));
   std::string archive = newcArchive({{"init", 0100755, "AGENT-BINARY"}});
-  EXPECT_TRUE(contains(errorOf([&] { parseNewcCpio(archive.substr(0, 120)); }), "truncated cpio member"));
   EXPECT_TRUE(
-      contains(errorOf([&] { parseNewcCpio(archive.substr(0, archive.size() - 120)); }), "no newc cpio header"));
+      contains(errorOf([&] { parseNewcCpio(archive.substr(0, 120)); }), "truncated cpio member"));
+  EXPECT_TRUE(contains(errorOf([&] { parseNewcCpio(archive.substr(0, archive.size() - 120)); }),
+                       "no newc cpio header"));
 }
 
 TEST(GuestImage, ModuleRelease) {
@@ -116,9 +121,10 @@ TEST(GuestImage, ModuleRelease) {
 TEST(GuestImage, InspectReadsTheThreeFiles) {
   test::TempDir dir;
   test::writeFile(dir / "vmlinux", elfWithNote("Xen", 18, "Linux version 6.1.0-9-cloud-amd64 (x)"));
-  test::writeFile(dir / "initrd.img", newcArchive({{"./init", 0100755, "A"},
-                                                   {"./lib/modules/virtio.ko", 0100644, module("6.1.0-9-cloud-amd64")},
-                                                   {"./lib/modules/fuse.ko", 0100644, module("6.1.0-9-cloud-amd64")}}));
+  test::writeFile(dir / "initrd.img",
+                  newcArchive({{"./init", 0100755, "A"},
+                               {"./lib/modules/virtio.ko", 0100644, module("6.1.0-9-cloud-amd64")},
+                               {"./lib/modules/fuse.ko", 0100644, module("6.1.0-9-cloud-amd64")}}));
   test::writeFile(dir / "kernel-version", "6.1.0-9-cloud-amd64\n");
   chmod((dir / "vmlinux").c_str(), 0644);
   chmod((dir / "initrd.img").c_str(), 0600);

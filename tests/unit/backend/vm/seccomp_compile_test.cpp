@@ -20,7 +20,8 @@ namespace {
 using test::contains;
 using test::errorOf;
 
-oci::Seccomp allowAllBut(std::vector<std::string> names, std::optional<std::uint32_t> errnoRet = std::nullopt) {
+oci::Seccomp allowAllBut(std::vector<std::string> names,
+                         std::optional<std::uint32_t> errnoRet = std::nullopt) {
   oci::Seccomp profile;
   profile.defaultAction = "SCMP_ACT_ALLOW";
   oci::SeccompSyscall rule;
@@ -82,10 +83,11 @@ TEST(Seccomp, ErrnoRetIsHonoured) {
 
 TEST(Seccomp, WithoutARuleGetcwdWorks) {
   std::string bpf = compileSeccomp(allowAllBut({"getppid"}));
-  EXPECT_EQ(runFiltered(bpf, [] {
-              char buf[4096];
-              return syscall(SYS_getcwd, buf, sizeof buf) > 0 ? kOk : 1;
-            }),
+  EXPECT_EQ(runFiltered(bpf,
+                        [] {
+                          char buf[4096];
+                          return syscall(SYS_getcwd, buf, sizeof buf) > 0 ? kOk : 1;
+                        }),
             kOk);
 }
 
@@ -97,15 +99,20 @@ TEST(Seccomp, ArgumentConditionsAreCompiled) {
   rule.args = {{0, 0xffffffff, 0, "SCMP_CMP_EQ"}};
   profile.syscalls = {rule};
   std::string bpf = compileSeccomp(profile);
-  EXPECT_EQ(runFiltered(bpf, [] {
-              if (syscall(SYS_personality, 0xffffffffUL) != -1 || errno != EPERM) return 1;
-              return syscall(SYS_personality, 0xffffffffUL - 1) == -1 && errno == EPERM ? 2 : kOk;
-            }),
+  EXPECT_EQ(runFiltered(bpf,
+                        [] {
+                          if (syscall(SYS_personality, 0xffffffffUL) != -1 || errno != EPERM)
+                            return 1;
+                          return syscall(SYS_personality, 0xffffffffUL - 1) == -1 && errno == EPERM
+                                     ? 2
+                                     : kOk;
+                        }),
             kOk);
 }
 
 TEST(Seccomp, SyscallUnknownToTheArchitectureIsSkipped) {
-  EXPECT_EQ(compileSeccomp(allowAllBut({"getcwd", "no_such_syscall_xyz"})), compileSeccomp(allowAllBut({"getcwd"})));
+  EXPECT_EQ(compileSeccomp(allowAllBut({"getcwd", "no_such_syscall_xyz"})),
+            compileSeccomp(allowAllBut({"getcwd"})));
 }
 
 TEST(Seccomp, UnknownArchitectureIsSkipped) {
@@ -117,15 +124,18 @@ TEST(Seccomp, UnknownArchitectureIsSkipped) {
 TEST(Seccomp, UnknownActionIsAnError) {
   oci::Seccomp profile = allowAllBut({"getcwd"});
   profile.syscalls[0].action = "SCMP_ACT_EXPLODE";
-  EXPECT_EQ(errorOf([&] { compileSeccomp(profile); }), "unsupported seccomp action `SCMP_ACT_EXPLODE`");
+  EXPECT_EQ(errorOf([&] { compileSeccomp(profile); }),
+            "unsupported seccomp action `SCMP_ACT_EXPLODE`");
   profile.defaultAction = "SCMP_ACT_NOPE";
-  EXPECT_EQ(errorOf([&] { compileSeccomp(profile); }), "unsupported seccomp action `SCMP_ACT_NOPE`");
+  EXPECT_EQ(errorOf([&] { compileSeccomp(profile); }),
+            "unsupported seccomp action `SCMP_ACT_NOPE`");
 }
 
 TEST(Seccomp, UnknownOperatorIsAnError) {
   oci::Seccomp profile = allowAllBut({"personality"});
   profile.syscalls[0].args = {{0, 1, 0, "SCMP_CMP_ABOUT"}};
-  EXPECT_EQ(errorOf([&] { compileSeccomp(profile); }), "unsupported seccomp operator `SCMP_CMP_ABOUT`");
+  EXPECT_EQ(errorOf([&] { compileSeccomp(profile); }),
+            "unsupported seccomp operator `SCMP_CMP_ABOUT`");
 }
 
 TEST(Seccomp, EveryAdvertisedNameCompiles) {
@@ -141,7 +151,8 @@ TEST(Seccomp, EveryAdvertisedNameCompiles) {
   }
   oci::Seccomp profile = allowAllBut({"getcwd"});
   profile.architectures = seccompArchitectureNames();
-  EXPECT_NE(compileSeccomp(profile), compileSeccomp(allowAllBut({"getcwd"})));  // resolved, not skipped
+  EXPECT_NE(compileSeccomp(profile),
+            compileSeccomp(allowAllBut({"getcwd"})));  // resolved, not skipped
 }
 
 TEST(Seccomp, DockerProfileCompiles) {

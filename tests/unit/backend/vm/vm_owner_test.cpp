@@ -15,7 +15,8 @@ const VmOwner kOwner{VmOwner::Kind::Container, "web", "/run/runvirt", 4242, 9876
 
 TEST(VmOwner, MetadataElementNamesEverything) {
   EXPECT_EQ(ownerMetadataXml(kOwner),
-            "<runvirt:owner xmlns:runvirt='https://runvirt.dev/xmlns/container/1' kind='container' container='web' "
+            "<runvirt:owner xmlns:runvirt='https://runvirt.dev/xmlns/container/1' kind='container' "
+            "container='web' "
             "root='/run/runvirt' pid='4242' start-time='987654321'/>\n");
 }
 
@@ -36,10 +37,13 @@ TEST(VmOwner, MetadataAsLibvirtGivesItBack) {
 TEST(VmOwner, MetadataThatIsNotAnOwner) {
   EXPECT_EQ(parseOwnerMetadata(""), std::nullopt);
   EXPECT_EQ(parseOwnerMetadata("<runvirt:container id='web' root='/run/runvirt'/>"), std::nullopt);
-  EXPECT_EQ(parseOwnerMetadata("<runvirt:owner kind='pilot' container='a' root='/r' pid='1' start-time='2'/>"),
+  EXPECT_EQ(parseOwnerMetadata(
+                "<runvirt:owner kind='pilot' container='a' root='/r' pid='1' start-time='2'/>"),
             std::nullopt);
-  EXPECT_EQ(parseOwnerMetadata("<runvirt:owner kind='container' container='a' root='/r' pid='-1' start-time='2'/>"),
-            std::nullopt);
+  EXPECT_EQ(
+      parseOwnerMetadata(
+          "<runvirt:owner kind='container' container='a' root='/r' pid='-1' start-time='2'/>"),
+      std::nullopt);
 }
 
 TEST(VmOwner, FileRoundTripsAndAMissingOneIsNone) {

@@ -12,7 +12,9 @@
 namespace runvirt::backend {
 namespace {
 
-ProcessEntry process(pid_t pid, pid_t ppid, std::vector<std::string> argv) { return {pid, ppid, std::move(argv)}; }
+ProcessEntry process(pid_t pid, pid_t ppid, std::vector<std::string> argv) {
+  return {pid, ppid, std::move(argv)};
+}
 
 const std::string kVmDir = "/run/runvirt-vms/runvirt-1";
 const std::string kShare = kVmDir + "/share", kVolumes = kVmDir + "/volumes";
@@ -21,28 +23,41 @@ std::vector<ProcessEntry> hostProcesses() {
   return {
       process(1, 0, {"/process_api"}),
       process(100, 1, {"libvirtd"}),
-      process(200, 100, {"/usr/lib/qemu/virtiofsd", "--fd=31", "-o", "source=" + kShare + ",cache=always,xattr"}),
-      process(201, 200, {"/usr/lib/qemu/virtiofsd", "--fd=31", "-o", "source=" + kShare + ",cache=always,xattr"}),
-      process(210, 100, {"/usr/lib/qemu/virtiofsd", "--fd=31", "-o", "source=" + kVmDir + "0/share,cache=always"}),
-      process(220, 100, {"/usr/lib/qemu/virtiofsd", "--fd=32", "-o", "source=" + kVolumes + ",xattr"}),
-      process(300, 100, {"/usr/bin/qemu-system-x86_64", "-name", "guest=runvirt-1,debug-threads=on", "-S"}),
-      process(310, 100, {"/usr/bin/qemu-system-x86_64", "-name", "guest=runvirt-10,debug-threads=on", "-S"}),
+      process(
+          200, 100,
+          {"/usr/lib/qemu/virtiofsd", "--fd=31", "-o", "source=" + kShare + ",cache=always,xattr"}),
+      process(
+          201, 200,
+          {"/usr/lib/qemu/virtiofsd", "--fd=31", "-o", "source=" + kShare + ",cache=always,xattr"}),
+      process(210, 100,
+              {"/usr/lib/qemu/virtiofsd", "--fd=31", "-o",
+               "source=" + kVmDir + "0/share,cache=always"}),
+      process(220, 100,
+              {"/usr/lib/qemu/virtiofsd", "--fd=32", "-o", "source=" + kVolumes + ",xattr"}),
+      process(300, 100,
+              {"/usr/bin/qemu-system-x86_64", "-name", "guest=runvirt-1,debug-threads=on", "-S"}),
+      process(310, 100,
+              {"/usr/bin/qemu-system-x86_64", "-name", "guest=runvirt-10,debug-threads=on", "-S"}),
       process(400, 1, {"sh", "-c", "echo source=" + kShare}),
   };
 }
 
 TEST(FindVmProcesses, QemuFromThePidFileVirtiofsdAndItsWorker) {
-  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-1", kVmDir, 300), (std::vector<pid_t>{200, 201, 220, 300}));
+  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-1", kVmDir, 300),
+            (std::vector<pid_t>{200, 201, 220, 300}));
 }
 
 TEST(FindVmProcesses, WithoutAPidFileQemuIsFoundByItsName) {
-  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-1", kVmDir, std::nullopt), (std::vector<pid_t>{200, 201, 220, 300}));
+  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-1", kVmDir, std::nullopt),
+            (std::vector<pid_t>{200, 201, 220, 300}));
 }
 
 TEST(FindVmProcesses, AStalePidFileIsIgnored) {
   // The pid was reused by another domain's QEMU: its command line does not name ours.
-  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-1", kVmDir, 310), (std::vector<pid_t>{200, 201, 220, 300}));
-  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-10", kVmDir + "0", 310), (std::vector<pid_t>{210, 310}));
+  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-1", kVmDir, 310),
+            (std::vector<pid_t>{200, 201, 220, 300}));
+  EXPECT_EQ(findVmProcesses(hostProcesses(), "runvirt-10", kVmDir + "0", 310),
+            (std::vector<pid_t>{210, 310}));
 }
 
 TEST(FindVmProcesses, NoQemuIsNotFound) {
@@ -67,7 +82,8 @@ TEST(VmProcesses, NoQemuForAnUnknownDomain) {
 
 TEST(ReadProcessTable, FindsThisProcessWithItsArguments) {
   auto table = readProcessTable();
-  auto self = std::find_if(table.begin(), table.end(), [](const ProcessEntry& p) { return p.pid == getpid(); });
+  auto self = std::find_if(table.begin(), table.end(),
+                           [](const ProcessEntry& p) { return p.pid == getpid(); });
   ASSERT_NE(self, table.end());
   EXPECT_EQ(self->ppid, getppid());
   ASSERT_FALSE(self->argv.empty());

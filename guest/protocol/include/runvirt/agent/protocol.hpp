@@ -9,7 +9,8 @@
 //   guest -> host  hello {version, arch, kernel, uptime}  as soon as the agent opened its port
 //   host  -> guest hello {version}                         the host accepts the guest's version
 //   host  -> guest requests {type, id, ...}; guest answers response {id, error?, pid?, pids?}
-//   guest -> host  exit {process, code | signal}           after all output of that process was sent
+//   guest -> host  exit {process, code | signal}           after all output of that process was
+//   sent
 // Messages are parsed strictly: unknown fields and wrong types are errors, not ignored.
 #pragma once
 
@@ -230,8 +231,9 @@ struct ListProcesses {
 // Syncs and powers the VM off (libvirt destroys the domain on the guest's reset).
 struct Shutdown {};
 
-using RequestBody = std::variant<ConfigureNetwork, CreateContainer, StartContainer, ExecProcess, SignalProcess,
-                                 ResizeTerminal, CloseStdin, ListProcesses, Shutdown>;
+using RequestBody =
+    std::variant<ConfigureNetwork, CreateContainer, StartContainer, ExecProcess, SignalProcess,
+                 ResizeTerminal, CloseStdin, ListProcesses, Shutdown>;
 struct Request {
   std::uint64_t id = 0;
   RequestBody body;
