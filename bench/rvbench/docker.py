@@ -166,8 +166,9 @@ def container_processes(cid, kind, table=None):
 
     All runtimes: its containerd-shim and the shim's descendants (runc/crun: the container's
     processes; runsc: sandbox and gofer; runvirt: the monitor). runvirt also: the QEMU that runs
-    the domain named in its state.json and the virtiofsd serving <vmDir>/share (children of
-    libvirtd, not of the shim), with their descendants (virtiofsd's sandboxed worker)."""
+    the domain named in its state.json and the virtiofsd serving <vmDir>/share and
+    <vmDir>/volumes (children of libvirtd, not of the shim), with their descendants (each
+    virtiofsd's sandboxed worker)."""
     table = table or host.process_table()
     shims = [p.pid for p in table.values()
              if p.argv and "containerd-shim" in _basename(p) and cid in p.argv]
@@ -178,13 +179,13 @@ def container_processes(cid, kind, table=None):
         if not state:
             raise RuntimeError(f"no runvirt state.json for container {cid[:12]}")
         guest = "guest=" + state["domainName"]
-        share = "source=" + state["vmDir"].rstrip("/") + "/share"
+        shares = {"source=" + state["vmDir"].rstrip("/") + d for d in ("/share", "/volumes")}
         for p in table.values():
             args = p.argv
             if any(a == "-name" and i + 1 < len(args) and (args[i + 1] == guest or args[i + 1].startswith(guest + ","))
                    for i, a in enumerate(args)):
                 vm_roots.append(p.pid)
-            elif _basename(p) == "virtiofsd" and any(share in a.split(",") for a in args):
+            elif _basename(p) == "virtiofsd" and any(shares & set(a.split(",")) for a in args):
                 vm_roots.append(p.pid)
         if not any(_own_category(table[p]) == "qemu" for p in vm_roots):
             raise RuntimeError(f"no QEMU process for domain {state['domainName']}")
