@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "common/files.hpp"
+#include "common/strings.hpp"
 #include "runvirt/error.hpp"
 #include "runvirt/file_io.hpp"
 
@@ -140,11 +141,8 @@ std::string hostBlockDevice(std::int64_t major, std::int64_t minor) {
   auto uevent = readFileIfExists("/sys/dev/block/" + numbers + "/uevent");
   if (!uevent) throw Error("no block device " + numbers + " on the host", ErrorKind::NotFound);
   std::string name;
-  for (std::size_t at = 0; at < uevent->size();) {
-    std::size_t end = uevent->find('\n', at);
-    std::string line = uevent->substr(at, end == std::string::npos ? std::string::npos : end - at);
+  for (const auto& line : split(*uevent, '\n', EmptyFields::Drop)) {
     if (line.rfind("DEVNAME=", 0) == 0) name = line.substr(8);
-    at = end == std::string::npos ? uevent->size() : end + 1;
   }
   std::string path = "/dev/" + name;
   struct stat st {};

@@ -41,6 +41,15 @@ class Devices : public RuntimeTest {
     return {static_cast<int>(major), static_cast<int>(minor)};
   }
 
+  // `count` bytes of the loop device's backing file at `offset`: what the guest wrote.
+  std::string imageBytes(std::streamoff offset, std::size_t count) {
+    std::ifstream disk(image_);
+    disk.seekg(offset);
+    std::string bytes(count, '\0');
+    disk.read(bytes.data(), static_cast<std::streamsize>(count));
+    return bytes;
+  }
+
   std::string loop_, image_;
 };
 
@@ -76,11 +85,7 @@ TEST_F(Devices, AHostBlockDeviceIsADiskAtTheRequestedPath) {
   Result r = runvirt({"run", "--bundle", bundle, "blockdev"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "block special file\nrunvirt-disk\nwritten\n");
-  std::ifstream disk(image_);
-  disk.seekg(4096);
-  std::string written(10, '\0');
-  disk.read(written.data(), 10);
-  EXPECT_EQ(written, "from-guest");
+  EXPECT_EQ(imageBytes(4096, 10), "from-guest");
 }
 
 TEST_F(Devices, ABlockDeviceTheRulesAllowOnlyToReadIsReadOnlyAtTheHost) {
@@ -102,11 +107,7 @@ TEST_F(Devices, ABlockDeviceTheRulesAllowOnlyToReadIsReadOnlyAtTheHost) {
   Result r = runvirt({"run", "--bundle", bundle, "blockro"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "runvirt-disk\nrefused\n");
-  std::ifstream disk(image_);
-  disk.seekg(4096);
-  std::string written(10, '\0');
-  disk.read(written.data(), 10);
-  EXPECT_EQ(written, std::string(10, '\0'));
+  EXPECT_EQ(imageBytes(4096, 10), std::string(10, '\0'));
 }
 
 TEST_F(Devices, DevicesTheGuestCannotProvideAreRefusedByNameAndNothingIsLeft) {
