@@ -8,25 +8,6 @@
 
 namespace runvirt::agent {
 
-std::string cleanContainerPath(const std::string& path) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t end = path.find('/', start);
-    if (end == std::string::npos) end = path.size();
-    std::string part = path.substr(start, end - start);
-    if (part == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(std::move(part));
-    }
-    start = end + 1;
-  }
-  std::string clean;
-  for (const auto& part : parts) clean += "/" + part;
-  return clean.empty() ? "/" : clean;
-}
-
 namespace {
 
 MountStep planBind(const Mount& mount, const oci::MountOptions& options) {

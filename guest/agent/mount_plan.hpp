@@ -6,12 +6,9 @@
 #include <vector>
 
 #include "runvirt/agent/protocol.hpp"
+#include "runvirt/in_root.hpp"
 
 namespace runvirt::agent {
-
-// "/a/./b/../c" -> "/a/c": a lexically clean absolute path; ".." never climbs above "/".
-// The result is the path inside the container root (resolved there without leaving it).
-std::string cleanContainerPath(const std::string& path);
 
 struct MountStep {
   enum class Kind {

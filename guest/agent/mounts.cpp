@@ -12,79 +12,12 @@
 #include "file_util.hpp"
 #include "log.hpp"
 #include "runvirt/error.hpp"
+#include "runvirt/in_root.hpp"
 #include "syscalls.hpp"
 
 namespace runvirt::agent {
 
 namespace {
-
-std::vector<std::string> components(const std::string& cleanPath) {
-  std::vector<std::string> parts;
-  std::size_t start = 1;
-  while (start < cleanPath.size()) {
-    std::size_t end = cleanPath.find('/', start);
-    if (end == std::string::npos) end = cleanPath.size();
-    parts.push_back(cleanPath.substr(start, end - start));
-    start = end + 1;
-  }
-  return parts;
-}
-
-std::string readLink(int dirFd, const std::string& name, const std::string& shown) {
-  char target[4096];
-  ssize_t n = ::readlinkat(dirFd, name.c_str(), target, sizeof target - 1);
-  if (n < 0) throwErrno("readlink " + quote(shown));
-  return std::string(target, std::size_t(n));
-}
-
-void createEntry(int parentFd, const std::string& name, bool file, const std::string& shown) {
-  if (file) {
-    UniqueFd fd(
-        ::openat(parentFd, name.c_str(), O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (!fd && errno != EEXIST) throwErrno("create mountpoint file " + quote(shown));
-  } else if (::mkdirat(parentFd, name.c_str(), 0755) != 0 && errno != EEXIST) {
-    throwErrno("create mountpoint directory " + quote(shown));
-  }
-}
-
-std::string joinComponents(const std::vector<std::string>& parts, std::size_t from) {
-  std::string joined;
-  for (std::size_t i = from; i < parts.size(); ++i) joined += "/" + parts[i];
-  return joined;
-}
-
-// Opens `path` in the root, creating missing directories (and a last empty file when `file`)
-// the way runc's MkdirAll in securejoin does: a symlink on the way is expanded inside the
-// root, and creation goes on where it points.
-UniqueFd ensureMountpoint(int rootFd, const std::string& path, bool file) {
-  try {
-    return sys::openInRoot(rootFd, path, O_PATH);
-  } catch (const Error& e) {
-    if (e.kind() != ErrorKind::NotFound) throw;
-  }
-  constexpr int kMaxSymlinks = 40;
-  int expansions = 0;
-  auto parts = components(cleanContainerPath(path));
-  std::string prefix;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    UniqueFd parent = sys::openInRoot(rootFd, prefix.empty() ? "/" : prefix, O_PATH | O_DIRECTORY);
-    struct stat st {};
-    if (::fstatat(parent.get(), parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISLNK(st.st_mode)) {
-      if (++expansions > kMaxSymlinks) throw Error("too many symlinks in " + quote(path));
-      std::string target = readLink(parent.get(), parts[i], prefix + "/" + parts[i]);
-      std::string rest = joinComponents(parts, i + 1);
-      parts = components(
-          cleanContainerPath((target[0] == '/' ? target : prefix + "/" + target) + rest));
-      prefix.clear();
-      i = std::size_t(-1);  // start over on the expanded path
-      continue;
-    }
-    createEntry(parent.get(), parts[i], file && i + 1 == parts.size(), prefix + "/" + parts[i]);
-    prefix += "/" + parts[i];
-  }
-  return sys::openInRoot(rootFd, path, O_PATH);
-}
 
 void applyPropagation(const MountStep& step, int rootFd) {
   if (!step.propagation) return;
@@ -96,7 +29,7 @@ void mountBind(const MountStep& step, int rootFd, int shareFd) {
   UniqueFd source = sys::openInRoot(shareFd, step.source, O_PATH, "the share");
   struct stat st {};
   if (::fstat(source.get(), &st) != 0) throwErrno("stat bind source " + quote(step.source));
-  UniqueFd target = ensureMountpoint(rootFd, step.destination, !S_ISDIR(st.st_mode));
+  UniqueFd target = makeMountpointInRoot(rootFd, step.destination, !S_ISDIR(st.st_mode));
   sys::bindMount(fdPath(source.get()), fdPath(target.get()), step.flags, step.source,
                  step.destination);
   if (step.remountFlags) {
@@ -107,7 +40,7 @@ void mountBind(const MountStep& step, int rootFd, int shareFd) {
 }
 
 void mountFilesystem(const MountStep& step, int rootFd) {
-  UniqueFd target = ensureMountpoint(rootFd, step.destination, false);
+  UniqueFd target = makeMountpointInRoot(rootFd, step.destination, false);
   sys::mountFilesystem(step.source, fdPath(target.get()), step.type, step.flags, step.data,
                        step.destination);
 }
@@ -185,7 +118,7 @@ void populateDev(int rootFd, bool withConsole) {
       errno != EEXIST) {
     throwErrno("symlink /dev/core");
   }
-  if (withConsole) createEntry(dev.get(), "console", true, "/dev/console");
+  if (withConsole) makeMountpointInRoot(dev.get(), "/console", true);
 }
 
 void remountRootReadonly() { sys::remount("/", MS_BIND | MS_RDONLY | preservedFlags("/")); }

@@ -4,7 +4,6 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
-#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -234,15 +233,6 @@ void rebootNow() {
   // PRIVILEGED: PID 1's only way out; the domain's on_reboot=destroy ends the VM.
   ::reboot(RB_AUTOBOOT);
   for (;;) ::pause();  // reboot(2) does not return when it works
-}
-
-UniqueFd openInRoot(int rootFd, const std::string& path, int flags, const char* rootName) {
-  open_how how{};
-  how.flags = std::uint64_t(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  long fd = ::syscall(SYS_openat2, rootFd, path.c_str(), &how, sizeof how);
-  if (fd < 0) throwErrno("open " + quote(path) + " in " + rootName);
-  return UniqueFd(int(fd));
 }
 
 }  // namespace runvirt::agent::sys

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "runvirt/in_root.hpp"
 #include "runvirt/unique_fd.hpp"
 
 namespace runvirt::agent::sys {
@@ -54,10 +55,7 @@ void setUid(uid_t uid);
 void makeNode(int dirFd, const std::string& name, mode_t mode, dev_t device);
 [[noreturn]] void rebootNow();
 
-// openat2(RESOLVE_IN_ROOT): `path` is resolved as if `rootFd` were "/", so neither ".." nor
-// symlinks can leave it. `rootName` names the root in errors. Not privileged, but a raw
-// syscall without a libc wrapper.
-UniqueFd openInRoot(int rootFd, const std::string& path, int flags,
-                    const char* rootName = "the container root");
+// runvirt/in_root.hpp: resolved as if `rootFd` were "/".
+using ::runvirt::openInRoot;
 
 }  // namespace runvirt::agent::sys

@@ -132,7 +132,6 @@ VmSession startContainerVm(VmStartRequest r) {
   withContext("unable to start container process", [&] {
     session.agent->call(agent::CreateContainer{std::move(container)}, kCreateContainerTimeout);
   });
-  sealShare(paths, r.spec);
   double t4 = log::monotonicSeconds();
 
   log::debug("phases: setup " + formatSeconds(t1 - t0) + ", domain start " +

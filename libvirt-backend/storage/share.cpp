@@ -8,6 +8,7 @@
 #include "common/files.hpp"
 #include "storage/host_mounts.hpp"
 #include "runvirt/error.hpp"
+#include "runvirt/in_root.hpp"
 #include "runvirt/oci/mount_options.hpp"
 #include "runvirt/unique_fd.hpp"
 
@@ -49,6 +50,29 @@ void makeReadOnly(const std::string& target) {
   }
 }
 
+// A read-only root is sealed here, before virtiofsd starts and takes its own copy of these
+// mounts (a seal made later would not reach it). The mount points the guest needs are made
+// first, in the rootfs and without leaving it, as runc makes them before it turns the root
+// read-only.
+void sealReadonlyRoot(const std::string& rootfsBind, const oci::Spec& spec,
+                      const std::string& bundle) {
+  UniqueFd root(open(rootfsBind.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!root) throwErrno("open " + rootfsBind);
+  for (const auto& m : spec.mounts) {
+    withContext("mount point " + quote(m.destination), [&] {
+      bool file = false;
+      if (oci::isBindMount(m.type, m.options)) {
+        struct stat st {};
+        std::string source = absoluteSource(bundle, m.source);
+        if (stat(source.c_str(), &st) < 0) throwErrno("stat " + source);
+        file = !S_ISDIR(st.st_mode);
+      }
+      makeMountpointInRoot(root.get(), m.destination, file);
+    });
+  }
+  makeReadOnly(rootfsBind);
+}
+
 }  // namespace
 
 std::string volumeSource(std::size_t index) {
@@ -85,9 +109,8 @@ std::vector<agent::Mount> prepareShare(const VmPaths& paths, const oci::Spec& sp
       throwErrno("make " + top + " private");
   }
 
-  // A read-only root is sealed by sealShare() once the agent made the mount points, as runc
-  // creates them in the rootfs before it turns read-only.
   bindMount(rootfs, share + "/rootfs", true);
+  if (spec.root.readonly) sealReadonlyRoot(share + "/rootfs", spec, bundle);
 
   for (std::size_t i = 0; i < spec.mounts.size(); ++i) {
     const auto& m = spec.mounts[i];
@@ -109,10 +132,6 @@ std::vector<agent::Mount> prepareShare(const VmPaths& paths, const oci::Spec& sp
     }
   }
   return guestMounts(spec);
-}
-
-void sealShare(const VmPaths& paths, const oci::Spec& spec) {
-  if (spec.root.readonly) makeReadOnly(paths.shareDir() + "/rootfs");
 }
 
 void teardownShare(const VmPaths& paths) {

@@ -22,11 +22,6 @@ std::vector<agent::Mount> prepareShare(const VmPaths& paths, const oci::Spec& sp
 // The agent's view of the spec's mounts, without touching the host (pure, unit-tested).
 std::vector<agent::Mount> guestMounts(const oci::Spec& spec);
 
-// Makes the rootfs bind read-only on the host when the spec asks for a read-only root. Called
-// after the agent prepared the container and before its process runs: from then on the guest
-// cannot write the rootfs, whatever it does.
-void sealShare(const VmPaths& paths, const oci::Spec& spec);
-
 // Where the guest finds bind mount number `index` of the spec, relative to the first share.
 std::string volumeSource(std::size_t index);
 

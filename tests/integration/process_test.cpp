@@ -6,6 +6,8 @@
 #include <sstream>
 #include <thread>
 
+#include <unistd.h>
+
 #include "integration/harness.hpp"
 
 namespace runvirt::test {
@@ -117,6 +119,39 @@ TEST_F(Process, ReadonlyRootCannotBeWritten) {
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "refused\n");
   EXPECT_FALSE(exists(bundle + "/rootfs/x"));
+}
+
+// Full capabilities: a guest root that remounts / read-write still cannot write the host's
+// rootfs (virtiofsd is handed a read-only bind). Mount points missing from the image are made on
+// the host before the seal, as runc does, without leaving the rootfs by a symlink.
+TEST_F(Process, ReadonlyRootIsEnforcedOnTheHost) {
+  std::string volume = makeTempDir("runvirt-volume");
+  std::string outside = makeTempDir("runvirt-outside");
+  std::string bundle = makeBundle(
+      {"sh", "-c",
+       "mount -o remount,rw /; echo changed > /x; mount -o remount,rw /etc 2>/dev/null; "
+       "echo changed > /etc/newfile; ls -d /new/dir /link/made"},
+      [&](nlohmann::json& c) {
+        c["root"]["readonly"] = true;
+        c["process"].erase("capabilities");
+        c["process"]["noNewPrivileges"] = false;
+        for (const char* destination : {"/new/dir", "/link/made"})
+          c["mounts"].push_back({{"destination", destination},
+                                 {"type", "bind"},
+                                 {"source", volume},
+                                 {"options", {"rbind", "ro"}}});
+      });
+  // An absolute symlink in the image points at a host directory: it resolves inside the rootfs.
+  ASSERT_EQ(symlink(outside.c_str(), (bundle + "/rootfs/link").c_str()), 0);
+  Result r = runvirt({"run", "--bundle", bundle, "rootseal"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "/link/made\n/new/dir\n") << r.err;
+  EXPECT_FALSE(exists(bundle + "/rootfs/x"));
+  EXPECT_FALSE(exists(bundle + "/rootfs/etc/newfile"));
+  EXPECT_FALSE(exists(outside + "/made")) << "a mount point was made outside the rootfs";
+  EXPECT_TRUE(exists(bundle + "/rootfs" + outside + "/made"));
+  removeTree(volume);
+  removeTree(outside);
 }
 
 TEST_F(Process, WritesToTheRootfsReachTheHost) {
