@@ -168,3 +168,10 @@ done
 
 echo
 report "$results"
+
+# runc's linux_ns_itype (no mount namespace) leaves its mounts in the host's mount namespace.
+leaked=$(awk -v t="${TMPDIR:-/tmp}/ocitest" 'index($2, t) == 1 { print $2 }' /proc/mounts)
+if [ -n "$leaked" ]; then
+  echo "warning: mounts left under ${TMPDIR:-/tmp}/ocitest* (umount -R them before removing):" >&2
+  echo "$leaked" | sed 's/^/  /' >&2
+fi
