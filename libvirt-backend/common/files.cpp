@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <random>
 
 #include "runvirt/error.hpp"
@@ -76,6 +77,14 @@ void makeDirs(const std::string& path, mode_t mode) {
     if (current.empty()) continue;
     if (mkdir(current.c_str(), mode) < 0 && errno != EEXIST) throwErrno("mkdir " + current);
   }
+}
+
+std::string canonicalPath(const std::string& path) {
+  std::error_code ec;
+  std::string out = std::filesystem::weakly_canonical(std::filesystem::absolute(path), ec);
+  if (ec) throw Error("resolve " + quote(path) + ": " + ec.message());
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
 }
 
 bool pathExists(const std::string& path) {

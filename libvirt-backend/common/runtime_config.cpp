@@ -7,6 +7,7 @@
 
 #include "runvirt/error.hpp"
 #include "runvirt/file_io.hpp"
+#include "common/files.hpp"
 #include "common/log.hpp"
 
 namespace runvirt::backend {
@@ -141,6 +142,8 @@ RuntimeConfig parseRuntimeConfig(const std::string& text, const std::string& sou
     TableReader r(*rt, "runtime", source);
     r.get("libvirt_uri", config.libvirtUri);
     r.get("vm_dir", config.vmDir);
+    if (config.vmDir.empty() || config.vmDir[0] != '/')
+      r.fail(*rt->get("vm_dir"), "vm_dir", "must be an absolute path");
     r.get("qemu_user", config.qemuUser);
     r.get("agent_timeout_seconds", config.agentTimeoutSeconds);
     r.get("log_level", config.logLevel);
@@ -150,6 +153,7 @@ RuntimeConfig parseRuntimeConfig(const std::string& text, const std::string& sou
     }
     r.rejectUnknown();
   }
+  config.vmDir = canonicalPath(config.vmDir);
   return config;
 }
 

@@ -111,9 +111,7 @@ ContainerRecord parseRecord(const nlohmann::json& j) {
   return r;
 }
 
-StateStore::StateStore(std::string root) : root_(std::move(root)) {
-  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
-}
+StateStore::StateStore(std::string root) : root_(canonicalPath(root)) {}
 
 void StateStore::claim(const std::string& id) {
   makeDirs(root_, 0711);

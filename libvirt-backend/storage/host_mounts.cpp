@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "common/files.hpp"
 #include "runvirt/file_io.hpp"
 #include "runvirt/error.hpp"
 
@@ -49,7 +50,9 @@ std::string mountPointOfMountinfoLine(const std::string& line) {
   return decodeOctalEscapes(field);
 }
 
-std::vector<std::string> mountPointsUnder(const std::string& dir) {
+std::vector<std::string> mountPointsUnder(const std::string& spelled) {
+  // mountinfo spells mount points canonically; so must the directory they are matched with.
+  std::string dir = canonicalPath(spelled);
   std::vector<std::string> out;
   std::istringstream lines(readFile("/proc/self/mountinfo"));
   std::string line;
@@ -72,15 +75,23 @@ void unmountAllUnder(const std::string& dir) {
 
 namespace {
 
-void removeEntries(const std::string& path) {
-  struct stat st {};
-  if (lstat(path.c_str(), &st) < 0) {
+// The kernel's word, not a path comparison: whatever the spelling, a mount point stops removal.
+bool isMountRoot(const struct statx& stx) {
+  return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+         (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+void removeEntries(const std::string& path, const std::string& top) {
+  struct statx stx {};
+  if (statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx) < 0) {
     if (errno == ENOENT) return;
     throwErrno("stat " + path);
   }
-  if (S_ISDIR(st.st_mode)) {
+  if (isMountRoot(stx))
+    throw Error("refusing to remove " + top + ": " + path + " is a mount point");
+  if (S_ISDIR(stx.stx_mode)) {
     std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(path, ec)) removeEntries(entry.path());
+    for (const auto& entry : fs::directory_iterator(path, ec)) removeEntries(entry.path(), top);
     if (rmdir(path.c_str()) < 0 && errno != ENOENT) throwErrno("remove " + path);
   } else if (unlink(path.c_str()) < 0 && errno != ENOENT) {
     throwErrno("remove " + path);
@@ -95,7 +106,7 @@ void removeTree(const std::string& path) {
   auto mounts = mountPointsUnder(path);
   if (!mounts.empty())
     throw Error("refusing to remove " + path + ": " + mounts.back() + " is still mounted");
-  removeEntries(path);
+  removeEntries(path, path);
 }
 
 }  // namespace runvirt::backend

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "integration/harness.hpp"
@@ -144,6 +145,40 @@ TEST_F(Lifecycle, KilledMonitorLeavesNothingAfterDelete) {
   EXPECT_TRUE(waitForStatus("c9", "stopped", 10));
   EXPECT_EQ(runvirt({"delete", "c9"}).status, 0);
   expectNothingLeft(before);
+}
+
+// vm_dir spelled as mountinfo does not spell it (issue 11, item 5): delete still recognises the
+// share's mounts as its own, unmounts them and keeps the volume's data.
+TEST_F(Lifecycle, ANonCanonicalVmDirIsTornDownCompletely) {
+  std::string config = scratch_ + "/odd-vm-dir.toml";
+  {
+    std::ofstream(config) << readFile(runtimeConfig())
+                          << "[runtime]\nvm_dir = \"/var/run/./runvirt-vms/\"\n";
+  }
+  std::string volume = makeTempDir("runvirt-volume");
+  { std::ofstream(volume + "/precious") << "kept\n"; }
+  std::string bundle = makeBundle({"sleep", "600"}, [&](nlohmann::json& c) {
+    c["mounts"].push_back(
+        {{"destination", "/data"}, {"type", "bind"}, {"source", volume}, {"options", {"rbind"}}});
+  });
+  auto odd = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {runtimeBinary(), "--root", root_, "--log", log_,
+                                     "--config",      config};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return runCommand(argv, "", 180);
+  };
+  Result create = odd({"create", "--bundle", bundle, "oddvmdir"});
+  ASSERT_EQ(create.status, 0) << create.err;
+  ASSERT_EQ(odd({"start", "oddvmdir"}).status, 0);
+  nlohmann::json before = record("oddvmdir");
+  Result del = odd({"delete", "--force", "oddvmdir"});
+  EXPECT_EQ(del.status, 0) << del.err;
+  expectNothingLeft(before);
+  EXPECT_EQ(readFile("/proc/self/mountinfo").find(before["domainName"].get<std::string>()),
+            std::string::npos)
+      << "a share mount of the container is left";
+  EXPECT_EQ(readFile(volume + "/precious"), "kept\n");
+  removeTree(volume);
 }
 
 }  // namespace

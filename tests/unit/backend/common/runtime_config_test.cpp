@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <sstream>
 
@@ -327,6 +328,21 @@ TEST_F(LogLevelTest, WarningDropsInfoLines) {
   std::string text = test::readFile(dir / "log");
   EXPECT_FALSE(test::contains(text, "an info line"));
   EXPECT_TRUE(test::contains(text, "a warning line"));
+}
+
+// Teardown recognises its own mounts by their canonical path (issue 11, item 5).
+TEST(RuntimeConfigTest, VmDirIsCanonical) {
+  for (const char* spelled : {"/run/runvirt-vms/", "/run/./runvirt-vms", "//run//runvirt-vms"}) {
+    auto c = parseRuntimeConfig(std::string("[runtime]\nvm_dir = \"") + spelled + "\"\n", "c.toml");
+    EXPECT_EQ(c.vmDir, "/run/runvirt-vms") << spelled;
+  }
+  std::error_code notALink;
+  if (std::filesystem::read_symlink("/var/run", notALink) == "/run") {
+    auto c = parseRuntimeConfig("[runtime]\nvm_dir = \"/var/run/./runvirt-vms\"\n", "c.toml");
+    EXPECT_EQ(c.vmDir, "/run/runvirt-vms");
+  }
+  EXPECT_EQ(errorOf([] { parseRuntimeConfig("[runtime]\nvm_dir = \"run/vms\"\n", "c.toml"); }),
+            "c.toml:2: runtime.vm_dir must be an absolute path");
 }
 
 }  // namespace

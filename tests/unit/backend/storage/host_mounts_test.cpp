@@ -3,6 +3,7 @@
 #include "storage/host_mounts.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "common/files.hpp"
@@ -59,6 +60,37 @@ TEST(RemoveTree, RemovesEverythingButFollowsNoSymlink) {
   EXPECT_FALSE(pathExists(dir / "tree"));
   EXPECT_TRUE(pathExists(dir / "keep/precious"));
   EXPECT_NO_THROW(removeTree(dir / "tree"));
+}
+
+TEST(Mountinfo, AnyDirectorySpellingFindsTheSameMounts) {
+  for (const char* spelling : {"/proc/", "/./proc", "//proc", "/sys/../proc"}) {
+    auto mounts = mountPointsUnder(spelling);
+    ASSERT_FALSE(mounts.empty()) << spelling;
+    EXPECT_EQ(mounts.front(), "/proc") << spelling;
+  }
+}
+
+// A bind mount left below a directory spelled as mountinfo does not spell it (issue 11: a
+// vm_dir of /var/run/./runvirt-vms): removal stops at the mount, the bound source is kept.
+TEST(RemoveTree, NeverDescendsIntoAMountHoweverTheTreeIsSpelled) {
+  test::TempDir dir;
+  test::writeFile(dir / "source/precious", "x");
+  test::writeFile(dir / "tree/mnt/.keep", "");
+  ASSERT_EQ(mount((dir / "source").c_str(), (dir / "tree/mnt").c_str(), nullptr, MS_BIND, nullptr),
+            0);
+  struct Unmount {  // even when an assertion fails, so TempDir can go
+    std::string at;
+    ~Unmount() { umount2(at.c_str(), MNT_DETACH); }
+  } unmount{dir / "tree/mnt"};
+  for (const std::string& spelling : {dir.path() + "/./tree", dir.path() + "//tree/"}) {
+    EXPECT_TRUE(contains(errorOf([&] { removeTree(spelling); }), "refusing to remove "))
+        << spelling;
+  }
+  EXPECT_TRUE(pathExists(dir / "source/precious"));
+  unmountAllUnder(dir.path() + "/./tree");
+  EXPECT_TRUE(mountPointsUnder(dir / "tree").empty());
+  removeTree(dir / "tree");
+  EXPECT_TRUE(pathExists(dir / "source/precious"));
 }
 
 TEST(RemoveTree, RefusesAMountPoint) {
