@@ -15,10 +15,14 @@ guest_kernel=(linux-source-6.1 flex bison libelf-dev bc)
 # Docker 20.10 with runc, side by side with runvirt in the Docker suite.
 docker=(docker.io runc)
 tests=(busybox-static util-linux jq)
+# make fuzz: clang++ with its sanitizer and libFuzzer runtimes (libclang_rt.asan/ubsan/fuzzer
+# are all in libclang-rt-14-dev). make unit-asan uses g++'s own (libasan, libubsan).
+sanitizers=(clang libclang-rt-14-dev)
 # make deb (dpkg-buildpackage checks build-essential), make rpm (rpmbuild), the package test.
 packaging=(build-essential debhelper dpkg-dev rpm)
 
-packages=("${build[@]}" "${run[@]}" "${guest_image[@]}" "${guest_kernel[@]}" "${docker[@]}" "${tests[@]}" "${packaging[@]}")
+packages=("${build[@]}" "${run[@]}" "${guest_image[@]}" "${guest_kernel[@]}" "${docker[@]}" "${tests[@]}" "${sanitizers[@]}"
+          "${packaging[@]}")
 (($#)) && packages=("$@")
 missing=()
 for p in "${packages[@]}"; do
