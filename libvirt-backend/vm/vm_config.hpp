@@ -66,15 +66,29 @@ struct VmIdentity {
   VmPaths paths;
 };
 
-// vCPUs from linux.resources.cpu quota/period (rounded up, at most hostCpus), memory from
-// linux.resources.memory.limit plus the configured overhead; defaults otherwise.
+// What the plan takes from the host.
+struct HostFacts {
+  unsigned cpus = 1;
+  unsigned tscKhz = 0;  // the host's TSC rate, which a TCG guest's TSC runs at; 0 = unknown
+};
+
+// vCPUs from linux.resources.cpu quota/period (rounded up, at most host.cpus), memory from
+// linux.resources.memory.limit plus the configured overhead; defaults otherwise. Pure.
+VmConfig planVm(const oci::Spec& spec, const RuntimeConfig& config, const VmIdentity& identity,
+                Accelerator accelerator, const HostFacts& host, bool debug);
+// The same with the host's TSC rate measured (hostTscKhz()) under TCG.
 VmConfig planVm(const oci::Spec& spec, const RuntimeConfig& config, const VmIdentity& identity,
                 Accelerator accelerator, unsigned hostCpus, bool debug);
 
+// The host's TSC rate in kHz, measured once per process against CLOCK_MONOTONIC_RAW over the
+// process's lifetime so far (at least 5 ms); 0 when the host's TSC is not invariant or not x86.
+unsigned hostTscKhz();
+
 // The guest kernel command line (fast boot options measured in docs/libvirt-recipe.md §8);
-// acpi=off unless the VM has ACPI tables; under TCG no local APIC timer (vm_config.cpp).
+// acpi=off unless the VM has ACPI tables; under TCG the local APIC timer's known rate and, when
+// tscKhz is not 0, the TSC's (vm_config.cpp).
 std::string guestCmdline(const RuntimeConfig& config, Accelerator accelerator, bool debug,
-                         bool acpi = false);
+                         bool acpi = false, unsigned tscKhz = 0);
 
 // Libvirt domain XML for the VM. Pure and deterministic.
 std::string buildDomainXml(const VmConfig& vm);

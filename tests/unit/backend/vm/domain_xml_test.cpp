@@ -13,6 +13,8 @@ namespace {
 using test::contains;
 
 constexpr unsigned kHostCpus = 4;
+// A host's TSC rate (the golden files must not depend on the machine that runs the test).
+constexpr HostFacts kHost{kHostCpus, 2096005};
 
 VmIdentity goldenIdentity() {
   return {"runvirt-0123456789abcdef",
@@ -52,7 +54,7 @@ void PrintTo(const XmlCase& c, std::ostream* os) { *os << c.name; }
 std::string buildCase(const XmlCase& c) {
   oci::Spec spec = oci::loadSpec(test::goldenPath("domain-xml/" + c.name));
   VmConfig vm =
-      planVm(spec, goldenRuntimeConfig(), goldenIdentity(), c.accelerator, kHostCpus, c.debug);
+      planVm(spec, goldenRuntimeConfig(), goldenIdentity(), c.accelerator, kHost, c.debug);
   vm.interfaces = c.interfaces;
   vm.dnsRelay = c.dnsRelay;
   return buildDomainXml(vm);
@@ -96,7 +98,8 @@ TEST(DomainXml, TbCacheOnlyUnderTcgAndWhenSet) {
   EXPECT_FALSE(contains(buildCase(xmlCase("kvm", Accelerator::Kvm)), "<tcg>"));
   RuntimeConfig config = goldenRuntimeConfig();
   config.tcgTbCacheMiB = 0;
-  VmConfig vm = planVm(oci::defaultSpec(), config, goldenIdentity(), Accelerator::Tcg, 1, false);
+  VmConfig vm =
+      planVm(oci::defaultSpec(), config, goldenIdentity(), Accelerator::Tcg, kHost, false);
   EXPECT_FALSE(contains(buildDomainXml(vm), "<features>"));
 }
 
@@ -104,6 +107,19 @@ TEST(DomainXml, KvmCaseUsesTheHostCpu) {
   std::string xml = buildCase(xmlCase("kvm", Accelerator::Kvm));
   EXPECT_TRUE(contains(xml, "<domain type='kvm' "));
   EXPECT_TRUE(contains(xml, "<cpu mode='host-passthrough'/>"));
+}
+
+// An idle TCG guest must be able to sleep: it gets the rates of its APIC timer and TSC on the
+// command line instead of calibrating them (vm_config.cpp). KVM keeps its own timers: the same
+// host facts give its guest neither parameter.
+TEST(DomainXml, TimerRatesOnTheCommandLineUnderTcgOnly) {
+  std::string tcg = buildCase(xmlCase("default"));
+  EXPECT_TRUE(
+      contains(tcg, " lapic_timer_period=4000000 tsc_early_khz=2096005 panic=-1</cmdline>"));
+  EXPECT_FALSE(contains(tcg, "noapictimer"));
+  std::string kvm = buildCase(xmlCase("kvm", Accelerator::Kvm));
+  EXPECT_FALSE(contains(kvm, "lapic_timer_period"));
+  EXPECT_FALSE(contains(kvm, "tsc_early_khz"));
 }
 
 TEST(DomainXml, AgentChannelAndShareUseTheVmPaths) {
@@ -117,7 +133,7 @@ TEST(DomainXml, AgentChannelAndShareUseTheVmPaths) {
 
 TEST(DomainXml, ValuesAreEscaped) {
   VmConfig vm = planVm(oci::defaultSpec(), goldenRuntimeConfig(), goldenIdentity(),
-                       Accelerator::Tcg, 1, false);
+                       Accelerator::Tcg, kHost, false);
   vm.owner.stateRoot = "/tmp/a'b&c";
   vm.cmdline = "x=<y>";
   std::string xml = buildDomainXml(vm);
@@ -150,7 +166,7 @@ TEST(DomainXml, TheImageRootfsIsCachedAndTheVolumesStayCoherent) {
 TEST(DomainXml, HostBlockDevicesAreVirtioDisksWithTheirSerialAndARootPortEach) {
   oci::Spec spec = oci::loadSpec(test::goldenPath("domain-xml/default"));
   VmConfig vm =
-      planVm(spec, goldenRuntimeConfig(), goldenIdentity(), Accelerator::Tcg, kHostCpus, false);
+      planVm(spec, goldenRuntimeConfig(), goldenIdentity(), Accelerator::Tcg, kHost, false);
   std::string before = buildDomainXml(vm);
   vm.disks = {{7, 0, "/dev/loop0", "runvirt-disk-0", false},
               {7, 1, "/dev/loop1", "runvirt-disk-1", true}};

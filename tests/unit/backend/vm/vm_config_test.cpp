@@ -86,21 +86,48 @@ TEST(PlanVm, MemoryLimitPlusOverhead) {
   EXPECT_EQ(plan(withMemory(0)).memoryMiB, 512u);
 }
 
-TEST(GuestCmdline, NoApicTimerCalibrationUnderTcgOnly) {
+// Under TCG the guest is told the rates of its APIC timer and TSC instead of calibrating them;
+// KVM gets neither (kvm-clock and the TSC-deadline timer need no calibration).
+TEST(GuestCmdline, TimerRatesUnderTcgOnly) {
   RuntimeConfig config;
-  EXPECT_TRUE(contains(guestCmdline(config, Accelerator::Tcg, false), " noapictimer "));
-  EXPECT_FALSE(contains(guestCmdline(config, Accelerator::Kvm, false), "noapictimer"));
+  std::string tcg = guestCmdline(config, Accelerator::Tcg, false, false, 2096005);
+  EXPECT_TRUE(contains(tcg, " lapic_timer_period=4000000 tsc_early_khz=2096005 panic=-1"));
+  EXPECT_FALSE(contains(tcg, "noapictimer"));
+  EXPECT_FALSE(contains(guestCmdline(config, Accelerator::Tcg, false), "tsc_early_khz"));
+  std::string kvm = guestCmdline(config, Accelerator::Kvm, false, false, 2096005);
+  EXPECT_FALSE(contains(kvm, "lapic_timer_period"));
+  EXPECT_FALSE(contains(kvm, "tsc_early_khz"));
+  EXPECT_FALSE(contains(kvm, "noapictimer"));
+}
+
+TEST(PlanVm, TakesTheHostsTscRateUnderTcgOnly) {
+  HostFacts host{8, 2096005};
+  EXPECT_TRUE(contains(
+      planVm(oci::defaultSpec(), RuntimeConfig{}, kIdentity, Accelerator::Tcg, host, false).cmdline,
+      " tsc_early_khz=2096005 "));
+  EXPECT_FALSE(contains(
+      planVm(oci::defaultSpec(), RuntimeConfig{}, kIdentity, Accelerator::Kvm, host, false).cmdline,
+      "tsc_early_khz"));
+  unsigned khz = hostTscKhz();
+  EXPECT_EQ(khz, hostTscKhz());  // measured once
+  if (khz) {
+    EXPECT_GT(khz, 100'000u);
+    EXPECT_TRUE(
+        contains(plan(oci::defaultSpec()).cmdline, " tsc_early_khz=" + std::to_string(khz)));
+  }
 }
 
 TEST(GuestCmdline, DebugAndExtraParams) {
   RuntimeConfig config;
-  std::string plain = guestCmdline(config, Accelerator::Tcg, false);
+  std::string plain = guestCmdline(config, Accelerator::Tcg, false, false, hostTscKhz());
   EXPECT_TRUE(contains(plain, "console=ttyS0"));
   EXPECT_TRUE(contains(plain, "panic=-1"));
   EXPECT_FALSE(contains(plain, "runvirt.debug"));
-  EXPECT_EQ(guestCmdline(config, Accelerator::Tcg, true), plain + " runvirt.debug=1");
+  EXPECT_EQ(guestCmdline(config, Accelerator::Tcg, true, false, hostTscKhz()),
+            plain + " runvirt.debug=1");
   config.kernelParams = "foo=1";
-  EXPECT_EQ(guestCmdline(config, Accelerator::Tcg, true), plain + " runvirt.debug=1 foo=1");
+  EXPECT_EQ(guestCmdline(config, Accelerator::Tcg, true, false, hostTscKhz()),
+            plain + " runvirt.debug=1 foo=1");
   EXPECT_EQ(plan(oci::defaultSpec(), 8, true).cmdline, plain + " runvirt.debug=1");
 }
 
