@@ -75,7 +75,31 @@ void AgentClient::flush() {
   }
 }
 
+std::string AgentClient::floodMessage() {
+  return "the guest agent sent more than " + std::to_string(kMaxQueuedBytes >> 20) +
+         " MiB that the host could not pass on yet: a flood, not a workload";
+}
+
+void AgentClient::enqueue(AgentEvent event, std::size_t payloadBytes) {
+  std::size_t cost = payloadBytes + kEventOverhead;
+  if (flooded_ || queuedBytes_ + cost > kMaxQueuedBytes) {
+    flooded_ = true;
+    throw Error(floodMessage(), ErrorKind::InvalidArgument);
+  }
+  queuedBytes_ += cost;
+  events_.push_back({std::move(event), cost});
+}
+
+AgentEvent AgentClient::dequeue(std::deque<Queued>::iterator it) {
+  AgentEvent event = std::move(it->event);
+  queuedBytes_ -= it->cost;
+  events_.erase(it);
+  return event;
+}
+
 bool AgentClient::readAvailable() {
+  // Once flooded, the channel cannot be trusted to carry the rest in order: it stays broken.
+  if (flooded_) throw Error(floodMessage(), ErrorKind::InvalidArgument);
   char buf[65536];
   bool open = true;
   std::size_t received = 0;
@@ -105,7 +129,8 @@ void AgentClient::decodeFrames() {
       auto chunk = agent::decodeData(frame->payload);
       if (chunk.stream == agent::Stream::Stdin)
         throw Error("agent sent data on stdin", ErrorKind::InvalidArgument);
-      events_.push_back(OutputChunk{chunk.process, chunk.stream, std::string(chunk.bytes)});
+      enqueue(OutputChunk{chunk.process, chunk.stream, std::string(chunk.bytes)},
+              chunk.bytes.size());
       continue;
     }
     auto message = agent::parseGuestMessage(agent::decodeMessage(frame->payload));
@@ -115,9 +140,9 @@ void AgentClient::decodeFrames() {
       helloReceived_ = true;
       hello_ = *hello;
     } else if (auto* response = std::get_if<agent::Response>(&message)) {
-      events_.push_back(*response);
+      enqueue(*response, frame->payload.size());
     } else {
-      events_.push_back(checkedExit(std::get<agent::ProcessExited>(message)));
+      enqueue(checkedExit(std::get<agent::ProcessExited>(message)), frame->payload.size());
     }
   }
 }
@@ -194,10 +219,9 @@ agent::Response AgentClient::call(agent::RequestBody body, double timeoutSeconds
   double deadline = log::monotonicSeconds() + timeoutSeconds;
   for (;;) {
     for (auto it = events_.begin(); it != events_.end(); ++it) {
-      auto* response = std::get_if<agent::Response>(&*it);
+      auto* response = std::get_if<agent::Response>(&it->event);
       if (!response || response->id != id) continue;
-      agent::Response found = *response;
-      events_.erase(it);
+      agent::Response found = std::get<agent::Response>(dequeue(it));
       if (!found.error.empty()) throw Error(found.error);
       return found;
     }
@@ -207,9 +231,7 @@ agent::Response AgentClient::call(agent::RequestBody body, double timeoutSeconds
 
 std::optional<AgentEvent> AgentClient::nextEvent() {
   if (events_.empty()) return std::nullopt;
-  AgentEvent event = std::move(events_.front());
-  events_.pop_front();
-  return event;
+  return dequeue(events_.begin());
 }
 
 }  // namespace runvirt::backend

@@ -55,17 +55,35 @@ class AgentClient {
   static constexpr std::size_t kMaxReadPerCall = 1u << 20;
   std::optional<AgentEvent> nextEvent();
 
+  // What the guest sent and nobody took yet is bounded: a guest that sends faster than the host
+  // passes it on (output while a call waits, responses to ids nobody asked for) breaks the
+  // channel with an Error once this much is queued, rather than grow the monitor's memory. Each
+  // event counts its payload and this overhead (a flood of empty chunks costs memory too).
+  static constexpr std::size_t kMaxQueuedBytes = 64u << 20;
+  static constexpr std::size_t kEventOverhead = 256;
+  std::size_t queuedBytes() const { return queuedBytes_; }
+  bool flooded() const { return flooded_; }
+
  private:
   explicit AgentClient(UniqueFd fd) : fd_(std::move(fd)) {}
   void queueFrame(std::string frame) { out_ += frame; }
   // Blocks (with a deadline) until a frame is decoded; false on timeout.
   bool waitForFrames(double deadline);
   void decodeFrames();
+  struct Queued {
+    AgentEvent event;
+    std::size_t cost;  // counted against kMaxQueuedBytes
+  };
+  void enqueue(AgentEvent event, std::size_t payloadBytes);
+  AgentEvent dequeue(std::deque<Queued>::iterator it);
+  static std::string floodMessage();
 
   UniqueFd fd_;
   std::string out_;
   agent::FrameDecoder decoder_;
-  std::deque<AgentEvent> events_;
+  std::deque<Queued> events_;
+  std::size_t queuedBytes_ = 0;
+  bool flooded_ = false;
   // The guest says hello once per boot. A second hello is a protocol error, not a queue that a
   // hostile guest could grow.
   bool helloReceived_ = false;

@@ -120,6 +120,9 @@ ExitStatus MonitorLoop::run() {
     // What came with the response to a call (start, exec) waits in the client: the socket
     // will not report it again.
     handleAgentEvents();
+    // A flood met during a call (exec, network) broke the channel: the guest goes now, even if
+    // it sends nothing more that would wake the loop.
+    if (agent_.flooded() && phase_ != Phase::Exited) handleAgent();
     finishExecs();
     if (phase_ == Phase::Exited && (processes_.at(agent::kInitProcess).outputDrained() ||
                                     log::monotonicSeconds() >= drainDeadline_)) {

@@ -432,5 +432,55 @@ TEST(AgentClient, AHelloAfterTheHandshakeIsAProtocolError) {
             "the guest agent said hello twice");
 }
 
+// Issue 11, item 2: what the guest sends while a call waits used to be queued without bound. A
+// flood breaks the channel once the bound is reached (the monitor then destroys the VM), and the
+// client never holds more than the bound.
+TEST(AgentClient, AFloodOfOutputWhileACallWaitsBreaksTheChannelAtTheBound) {
+  FakeAgent guest;
+  guest.answer("list_processes", FakeAgent::Answer::silence());
+  AgentClient client = connectedClientOf(guest);
+  std::string chunk(agent::kMaxDataChunk, 'x');
+  for (std::size_t sent = 0; sent <= AgentClient::kMaxQueuedBytes; sent += chunk.size())
+    guest.sendOutput(0, agent::Stream::Stdout, chunk);
+  std::string error = errorOf([&] { client.call(agent::ListProcesses{"web"}, 30); });
+  EXPECT_TRUE(contains(error, "the guest agent sent more than 64 MiB")) << error;
+  EXPECT_LE(client.queuedBytes(), AgentClient::kMaxQueuedBytes);
+  // And it stays broken for the monitor's loop, which tears the VM down on it.
+  EXPECT_TRUE(contains(errorOf([&] { client.readAvailable(); }), "a flood")) << error;
+}
+
+TEST(AgentClient, AFloodOfEmptyChunksOrStrayResponsesIsBoundedToo) {
+  for (bool responses : {false, true}) {
+    FakeAgent guest;
+    guest.answer("list_processes", FakeAgent::Answer::silence());
+    AgentClient client = connectedClientOf(guest);
+    std::size_t frames = AgentClient::kMaxQueuedBytes / AgentClient::kEventOverhead + 1;
+    std::string emptyChunks;
+    for (std::size_t i = 0; i < frames; ++i) {
+      if (responses)
+        guest.sendMessage(agent::Response{1000 + i, "", std::nullopt, {}});
+      else
+        emptyChunks += agent::encodeData(0, agent::Stream::Stdout, "");
+    }
+    if (!responses) guest.sendRaw(std::move(emptyChunks));
+    EXPECT_TRUE(contains(errorOf([&] { client.call(agent::ListProcesses{"web"}, 20); }),
+                         "the guest agent sent more than"))
+        << (responses ? "responses" : "empty chunks");
+    EXPECT_LE(client.queuedBytes(), AgentClient::kMaxQueuedBytes);
+  }
+}
+
+// What the host takes off the queue frees its share of the bound: a long-lived, chatty container
+// is not a flood.
+TEST(AgentClient, EventsTakenOffTheQueueFreeTheirShare) {
+  FakeAgent guest;
+  AgentClient client = connectedClientOf(guest);
+  guest.sendOutput(0, agent::Stream::Stdout, "hello");
+  EXPECT_EQ(client.call(agent::ListProcesses{"web"}, 5).id, 1u);
+  EXPECT_EQ(client.queuedBytes(), 5 + AgentClient::kEventOverhead);
+  EXPECT_EQ(takeEvents(client), std::vector<std::string>{"output 0 stdout hello"});
+  EXPECT_EQ(client.queuedBytes(), 0u);
+}
+
 }  // namespace
 }  // namespace runvirt::backend
