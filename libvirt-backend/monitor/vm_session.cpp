@@ -91,8 +91,9 @@ VmSession startContainerVm(VmStartRequest r) {
 
   VmOwner owner = selfAsOwner(VmOwner::Kind::Container, r.record.id, r.stateRoot);
   VmIdentity identity{r.record.domainName, owner, paths};
-  VmConfig vm = planVm(r.spec, r.config, identity, accel.accelerator,
-                       static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)), log::options().debug);
+  HostFacts host{static_cast<unsigned>(sysconf(_SC_NPROCESSORS_ONLN)),
+                 accel.accelerator == Accelerator::Tcg ? hostTscKhz() : 0};
+  VmConfig vm = planVm(r.spec, r.config, identity, accel.accelerator, host, log::options().debug);
   vm.interfaces = r.network.interfaces;
   vm.disks = devices.disks;
   withContext("give QEMU the block devices",

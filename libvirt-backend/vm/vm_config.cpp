@@ -142,12 +142,6 @@ std::string guestCmdline(const RuntimeConfig& config, Accelerator accelerator, b
 }
 
 VmConfig planVm(const oci::Spec& spec, const RuntimeConfig& config, const VmIdentity& identity,
-                Accelerator accelerator, unsigned hostCpus, bool debug) {
-  HostFacts host{hostCpus, accelerator == Accelerator::Tcg ? hostTscKhz() : 0};
-  return planVm(spec, config, identity, accelerator, host, debug);
-}
-
-VmConfig planVm(const oci::Spec& spec, const RuntimeConfig& config, const VmIdentity& identity,
                 Accelerator accelerator, const HostFacts& host, bool debug) {
   VmConfig vm;
   vm.name = identity.name;

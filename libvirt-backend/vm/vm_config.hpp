@@ -76,9 +76,6 @@ struct HostFacts {
 // linux.resources.memory.limit plus the configured overhead; defaults otherwise. Pure.
 VmConfig planVm(const oci::Spec& spec, const RuntimeConfig& config, const VmIdentity& identity,
                 Accelerator accelerator, const HostFacts& host, bool debug);
-// The same with the host's TSC rate measured (hostTscKhz()) under TCG.
-VmConfig planVm(const oci::Spec& spec, const RuntimeConfig& config, const VmIdentity& identity,
-                Accelerator accelerator, unsigned hostCpus, bool debug);
 
 // The host's TSC rate in kHz, measured once per process against CLOCK_MONOTONIC_RAW over the
 // process's lifetime so far (at least 5 ms); 0 when the host's TSC is not invariant or not x86.

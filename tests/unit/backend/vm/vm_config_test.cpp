@@ -31,14 +31,16 @@ oci::Spec withMemory(std::int64_t limit) {
 }
 
 VmConfig plan(const oci::Spec& spec, unsigned hostCpus = 8, bool debug = false) {
-  return planVm(spec, RuntimeConfig{}, kIdentity, Accelerator::Tcg, hostCpus, debug);
+  return planVm(spec, RuntimeConfig{}, kIdentity, Accelerator::Tcg,
+                HostFacts{hostCpus, hostTscKhz()}, debug);
 }
 
 TEST(PlanVm, DefaultsWithoutResources) {
   RuntimeConfig config;
   config.defaultVcpus = 2;
   config.defaultMemoryMiB = 768;
-  VmConfig vm = planVm(oci::defaultSpec(), config, kIdentity, Accelerator::Kvm, 8, false);
+  VmConfig vm =
+      planVm(oci::defaultSpec(), config, kIdentity, Accelerator::Kvm, HostFacts{8}, false);
   EXPECT_EQ(vm.vcpus, 2u);
   EXPECT_EQ(vm.memoryMiB, 768u);
   EXPECT_EQ(vm.accelerator, Accelerator::Kvm);
